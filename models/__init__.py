@@ -1,0 +1,23 @@
+"""Tables and API schemas, one module per aggregate. Importing this package registers every
+table on the shared metadata (Alembic and the tests rely on that)."""
+
+from models.agency import Inspector, InspectorConflict, TestingAgency
+from models.enterprise import Enterprise, Product
+from models.reference import Department, ProductCategory, Region
+from models.system import ApiKey, AuditEntry, AuditHead, JobRun, Role
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "AuditHead",
+    "Department",
+    "Enterprise",
+    "Inspector",
+    "InspectorConflict",
+    "JobRun",
+    "Product",
+    "ProductCategory",
+    "Region",
+    "Role",
+    "TestingAgency",
+]

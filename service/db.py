@@ -1,0 +1,81 @@
+"""Engine, sessions and the unit of work.
+
+A request (or a job run) is the unit of work: services only add and flush, and the session is
+committed once at the boundary — for HTTP by `UnitOfWorkRoute`, after the endpoint has produced
+its response and before that response is sent, so a failed commit is never reported as success."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service import audit
+from service.config import Settings
+
+
+def make_engine(url: str, settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        connect_args={
+            "server_settings": {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "timezone": "UTC",
+            }
+        },
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_commit_with_unwritten_audit(session: Session) -> None:
+    # Every write must reach the audit chain; committing around `commit()` below would lose it.
+    if audit.has_pending(session.info):
+        raise RuntimeError("commit with pending audit records: use service.db.commit()")
+
+
+async def commit(session: AsyncSession) -> None:
+    """Append the pending audit records to the chain, then commit."""
+    await audit.write_pending(session)
+    await session.commit()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        request.state.session = session
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+class UnitOfWorkRoute(APIRoute):
+    """Commits the request's session after the endpoint returned and before the response is
+    sent."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            response = await handler(request)
+            session: AsyncSession | None = getattr(request.state, "session", None)
+            if session is not None and (
+                session.in_transaction() or audit.has_pending(session.info)
+            ):
+                await commit(session)
+            return response
+
+        return handle

@@ -1,0 +1,118 @@
+"""RFC 9457 problem+json for every error: our domain errors, FastAPI's own (401/403/404/405/422),
+oversized bodies, integrity races and — as a last resort that tests make sure is never reached —
+anything unexpected."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_BASE = "https://qcs.samr.invalid/problems/"
+
+_HTTP_CODES = {
+    400: ("http.bad_request", "Bad request"),
+    401: ("auth.missing", "Not authenticated"),
+    403: ("auth.forbidden", "Forbidden"),
+    404: ("http.not_found", "Not found"),
+    405: ("http.method_not_allowed", "Method not allowed"),
+    406: ("http.not_acceptable", "Not acceptable"),
+    413: ("request.too_large", "Content too large"),
+    415: ("http.unsupported_media_type", "Unsupported media type"),
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    body = {
+        "type": _TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type"))}
+        for e in exc.errors()
+    ]
+    return problem(
+        422,
+        "request.invalid",
+        "Unprocessable content",
+        "the request does not match the schema; see `errors`",
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    code, title = _HTTP_CODES.get(exc.status_code, (f"http.{exc.status_code}", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem(exc.status_code, code, title, detail, dict(exc.headers or {}) or None)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> ProblemResponse:
+    # A concurrent writer won a uniqueness race that the service had pre-checked.
+    log.info("integrity conflict: %s", exc)
+    return problem(
+        409,
+        "conflict.concurrent_write",
+        "Conflict",
+        "a concurrent change conflicts with this one; read again and retry",
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("database error", exc_info=exc)
+    return problem(
+        503,
+        "database.unavailable",
+        "Service unavailable",
+        "the database could not complete the request; retry later",
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "internal", "Internal server error", "an unexpected error occurred")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)
