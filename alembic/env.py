@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table on the metadata
+from alembic import context
 from service.config import get_settings
 
 target_metadata = SQLModel.metadata

@@ -62,12 +62,22 @@ def job_named(name: str) -> Job:
 
 
 async def _record(
-    maker: async_sessionmaker[AsyncSession], job: Job, started: datetime, status: RunStatus,
+    maker: async_sessionmaker[AsyncSession],
+    job: Job,
+    started: datetime,
+    status: RunStatus,
     detail: str | None,
 ) -> None:
     async with maker() as session:
-        session.add(JobRun(job_name=job.name, started_at=started, finished_at=utcnow(),
-                           status=status, detail=detail))
+        session.add(
+            JobRun(
+                job_name=job.name,
+                started_at=started,
+                finished_at=utcnow(),
+                status=status,
+                detail=detail,
+            )
+        )
         await commit(session)
 
 
@@ -101,8 +111,13 @@ def start_scheduler(maker: async_sessionmaker[AsyncSession]) -> AsyncIOScheduler
     scheduler = AsyncIOScheduler(timezone=BUSINESS_TIMEZONE)
     for job in REGISTRY:
         scheduler.add_job(
-            run_job, job.trigger, args=(maker, job), id=job.name, coalesce=True,
-            max_instances=1, misfire_grace_time=3600,
+            run_job,
+            job.trigger,
+            args=(maker, job),
+            id=job.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
         )
     scheduler.start()
     return scheduler

@@ -18,8 +18,10 @@ class Enterprise(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("size IN ('large', 'medium', 'small', 'micro')", name="size"),
         Index(
-            "ix_enterprises_name_trgm", "name",
-            postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"},
+            "ix_enterprises_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
         ),
     )
 

@@ -20,8 +20,15 @@ def _region_rows() -> list[dict[str, Any]]:
     for region in load_regions():  # parents come first
         path = f"{paths[region.parent_code]}/{region.code}" if region.parent_code else region.code
         paths[region.code] = path
-        rows.append({"code": region.code, "name": region.name, "level": region.level,
-                     "parent_code": region.parent_code, "path": path})
+        rows.append(
+            {
+                "code": region.code,
+                "name": region.name,
+                "level": region.level,
+                "parent_code": region.parent_code,
+                "path": path,
+            }
+        )
     return rows
 
 
@@ -42,20 +49,30 @@ async def load_reference(session: AsyncSession, actor: Principal) -> dict[str, i
         {"code": c.code, "name": c.name, "parent_code": c.parent_code} for c in load_categories()
     ]
     departments = [
-        {"code": d.code, "name": d.name, "kind": d.kind, "level": d.level,
-         "region_code": d.region_code, "is_market_regulator": d.is_market_regulator}
+        {
+            "code": d.code,
+            "name": d.name,
+            "kind": d.kind,
+            "level": d.level,
+            "region_code": d.region_code,
+            "is_market_regulator": d.is_market_regulator,
+        }
         for d in load_departments()
     ]
     await _upsert(session, Region, regions)
     await _upsert(session, ProductCategory, categories)
     await _upsert(session, Department, departments)
-    counts = {"regions": len(regions), "categories": len(categories),
-              "departments": len(departments)}
+    counts = {
+        "regions": len(regions),
+        "categories": len(categories),
+        "departments": len(departments),
+    }
     audit.record(
-        session, actor=actor.actor, action="seed.reference", entity_type="reference_data",
+        session,
+        actor=actor.actor,
+        action="seed.reference",
+        entity_type="reference_data",
         entity_id="reference",
         state={"regions": regions, "categories": categories, "departments": departments},
     )
     return counts
-
-

@@ -59,27 +59,12 @@ def has_pending(info: MutableMapping[Any, Any]) -> bool:
     return bool(info.get(_PENDING))
 
 
-def canonical_record(
-    *,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    state_digest: str,
-) -> bytes:
-    return canonical_json(
-        {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "state_digest": state_digest,
-        }
-    )
+_RECORD_FIELDS = ("seq", "at", "actor", "action", "entity_type", "entity_id", "state_digest")
+
+
+def canonical_record(fields: Mapping[str, Any]) -> bytes:
+    """The bytes a chain link hashes: exactly the record's own fields, canonically encoded."""
+    return canonical_json({name: fields[name] for name in _RECORD_FIELDS})
 
 
 def chain_hash(prev_hash: str, record_bytes: bytes) -> str:
@@ -108,7 +93,7 @@ async def write_pending(session: AsyncSession) -> None:
             "entity_id": item.entity_id,
             "state_digest": item.state_digest,
         }
-        link = chain_hash(prev, canonical_record(**fields))
+        link = chain_hash(prev, canonical_record(fields))
         rows.append({**fields, "prev_hash": prev, "hash": link})
         prev = link
     await session.exec(insert(AuditEntry), params=rows)
@@ -138,18 +123,7 @@ async def verify_chain(session: AsyncSession, *, batch: int = 10_000) -> ChainRe
         for entry in entries:
             if entry.seq != expected_seq:
                 return ChainReport(False, checked, expected_seq, "record missing (deleted)")
-            recomputed = chain_hash(
-                prev,
-                canonical_record(
-                    seq=entry.seq,
-                    at=entry.at,
-                    actor=entry.actor,
-                    action=entry.action,
-                    entity_type=entry.entity_type,
-                    entity_id=entry.entity_id,
-                    state_digest=entry.state_digest,
-                ),
-            )
+            recomputed = chain_hash(prev, canonical_record(entry.model_dump()))
             if entry.prev_hash != prev:
                 return ChainReport(False, checked, entry.seq, "prev_hash does not match chain")
             if entry.hash != recomputed:

