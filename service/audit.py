@@ -59,6 +59,10 @@ def has_pending(info: MutableMapping[Any, Any]) -> bool:
     return bool(info.get(_PENDING))
 
 
+def discard_pending(info: MutableMapping[Any, Any]) -> None:
+    info.pop(_PENDING, None)
+
+
 _RECORD_FIELDS = ("seq", "at", "actor", "action", "entity_type", "entity_id", "state_digest")
 
 

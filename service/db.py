@@ -46,6 +46,13 @@ def _refuse_commit_with_unwritten_audit(session: Session) -> None:
         raise RuntimeError("commit with pending audit records: use service.db.commit()")
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_audit_of_rolled_back_work(session: Session, previous_transaction: Any) -> None:
+    # What was rolled back never happened; only the outermost transaction holds the queue.
+    if previous_transaction.parent is None:
+        audit.discard_pending(session.info)
+
+
 async def commit(session: AsyncSession) -> None:
     """Append the pending audit records to the chain, then commit."""
     await audit.write_pending(session)
