@@ -3,6 +3,7 @@ table on the shared metadata (Alembic and the tests rely on that)."""
 
 from models.agency import Inspector, InspectorConflict, TestingAgency
 from models.enterprise import Enterprise, Product
+from models.plan import Draw, Plan, PlanQuota, Sampling, SamplingTask
 from models.reference import Department, ProductCategory, Region
 from models.system import ApiKey, AuditEntry, AuditHead, JobRun, Role
 
@@ -11,13 +12,18 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Department",
+    "Draw",
     "Enterprise",
     "Inspector",
     "InspectorConflict",
     "JobRun",
+    "Plan",
+    "PlanQuota",
     "Product",
     "ProductCategory",
     "Region",
     "Role",
+    "Sampling",
+    "SamplingTask",
     "TestingAgency",
 ]

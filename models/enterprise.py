@@ -17,6 +17,7 @@ class Enterprise(SQLModel, table=True):
     __tablename__ = "enterprises"
     __table_args__ = (
         CheckConstraint("size IN ('large', 'medium', 'small', 'micro')", name="size"),
+        CheckConstraint("risk_class IN ('A', 'B', 'C', 'D')", name="risk_class"),
         Index(
             "ix_enterprises_name_trgm",
             "name",
@@ -32,6 +33,9 @@ class Enterprise(SQLModel, table=True):
     address: str | None = None
     # A regulator accepted a code whose check character fails (pre-standard pilot codes).
     checksum_override_reason: str | None = None
+    # Internal credit-risk class A (low) … D (high): drives draw weights, never shown outside
+    # regulators. Every enterprise is B until the credit file exists.
+    risk_class: str = Field(default="B", sa_column_kwargs={"server_default": "B"}, max_length=1)
     active: bool = True
     deactivated_at: datetime | None = instant_field()
     created_at: datetime = created_at_field()

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     db_statement_timeout_ms: int = 30_000
 
+    # Draw weights by internal risk class (sampling ratios A 1% · B 2% · C 10% · D 30%, Henan
+    # 2021 practice) and inspectors per task (行政处罚法 §42: at least two).
+    draw_risk_weights: dict[str, int] = Field(
+        default_factory=lambda: {"A": 1, "B": 2, "C": 10, "D": 30}
+    )
+    draw_inspectors_per_task: int = Field(default=2, ge=2)
+    # Months of the no-resampling lock and the plan kinds exempt from it (rules §4).
+    six_month_months: int = Field(default=6, ge=0)
+    six_month_exempt_kinds: frozenset[str] = frozenset({"follow_up", "emergency"})
+
     # Loopback webhook targets and similar test-only affordances.
     test_mode: bool = False
 
@@ -48,6 +58,14 @@ class Settings(BaseSettings):
             return f"postgresql+asyncpg://{rest}"
         if not value.startswith("postgresql+asyncpg://"):
             raise ValueError("DATABASE_URL must be a postgresql:// or postgresql+asyncpg:// URL")
+        return value
+
+
+    @field_validator("draw_risk_weights")
+    @classmethod
+    def _weights_cover_every_class(cls, value: dict[str, int]) -> dict[str, int]:
+        if set(value) != {"A", "B", "C", "D"} or any(w <= 0 for w in value.values()):
+            raise ValueError("draw_risk_weights needs a positive weight for each of A, B, C, D")
         return value
 
 

@@ -35,6 +35,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, get_args
 
+from models.common import PlanKind
+
 VERSION = "six-month-rule/1"
 
 NATIONAL_REGION_CODE = "000000"
@@ -65,13 +67,6 @@ _LEVEL_RANK: dict[Level, int] = {
 def is_higher(a: Level, b: Level) -> bool:
     """Whether ``a`` is strictly higher than ``b`` (equal levels are not higher)."""
     return a.rank > b.rank
-
-
-class PlanKind(StrEnum):
-    ROUTINE = "routine"
-    SPECIAL = "special"
-    FOLLOW_UP = "follow_up"
-    EMERGENCY = "emergency"
 
 
 class RuleId(StrEnum):
