@@ -3,6 +3,7 @@ that the six-month rule reads."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -220,11 +221,11 @@ class BlockingSampling(Schema):
 class EligibilityRead(Schema):
     product_id: uuid.UUID
     department_code: str
-    date: date
+    date: dt.date
     plan_kind: PlanKind
     eligible: bool
     exempt: bool
-    locked_until: date | None
+    locked_until: dt.date | None
     blocking: list[BlockingSampling]
     rule_version: str
     config: dict[str, Any]

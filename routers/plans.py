@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from service.draw import runner
 
 from models.common import Page
 from models.plan import DrawRead, DrawVerification, PlanCreate, PlanRead, PlanState
@@ -14,6 +13,7 @@ from routers.deps import PageDep
 from service import plans
 from service.auth import RegulatorPrincipal
 from service.db import SessionDep, UnitOfWorkRoute
+from service.draw import runner
 
 router = APIRouter(tags=["plans"], route_class=UnitOfWorkRoute)
 

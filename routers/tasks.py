@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from models.common import Page, PlanKind
 from models.plan import BlockingSampling, EligibilityRead, TaskRead, TaskState
 from routers.deps import PageDep
-from service import eligibility, tasks
+from service import eligibility, six_month_rule, tasks
 from service.auth import CurrentPrincipal, RegulatorPrincipal
 from service.db import SessionDep, UnitOfWorkRoute
 
@@ -72,6 +72,6 @@ async def product_eligibility(
             )
             for b in result.blocks
         ],
-        rule_version=eligibility.six_month_rule.VERSION,
+        rule_version=six_month_rule.VERSION,
         config=decision.config.as_record(),
     )

@@ -60,7 +60,6 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// or postgresql+asyncpg:// URL")
         return value
 
-
     @field_validator("draw_risk_weights")
     @classmethod
     def _weights_cover_every_class(cls, value: dict[str, int]) -> dict[str, int]:

@@ -35,7 +35,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal, get_args
 
-from models.common import PlanKind
+from models.common import PlanKind as PlanKind  # re-exported: the rule speaks of plan kinds
 
 VERSION = "six-month-rule/1"
 

@@ -39,7 +39,7 @@ async def test_every_write_appends_one_linked_record(session: AsyncSession) -> N
 async def test_an_edited_record_is_named(session: AsyncSession) -> None:
     await _chain_of_five(session)
     last = (await session.exec(select(func.max(AuditEntry.seq)))).one()
-    await _raw(session, f"UPDATE audit_log SET actor = 'someone-else' WHERE seq = {last - 2}")
+    await _raw(session, f"UPDATE audit_log SET actor = 'someone-else' WHERE seq = {last - 2}")  # noqa: S608
     report = await verify_chain(session)
     assert not report.ok
     assert report.first_bad_seq == last - 2
@@ -50,7 +50,7 @@ async def test_an_edited_record_is_named(session: AsyncSession) -> None:
 async def test_a_deleted_record_in_the_middle_is_named(session: AsyncSession) -> None:
     await _chain_of_five(session)
     last = (await session.exec(select(func.max(AuditEntry.seq)))).one()
-    await _raw(session, f"DELETE FROM audit_log WHERE seq = {last - 1}")
+    await _raw(session, f"DELETE FROM audit_log WHERE seq = {last - 1}")  # noqa: S608
     report = await verify_chain(session)
     assert not report.ok
     assert report.first_bad_seq == last - 1
@@ -61,7 +61,7 @@ async def test_deleting_the_newest_record_is_detected_through_the_head(
 ) -> None:
     await _chain_of_five(session)
     last = (await session.exec(select(func.max(AuditEntry.seq)))).one()
-    await _raw(session, f"DELETE FROM audit_log WHERE seq = {last}")
+    await _raw(session, f"DELETE FROM audit_log WHERE seq = {last}")  # noqa: S608
     report = await verify_chain(session)
     assert not report.ok
     assert report.first_bad_seq == last
@@ -72,7 +72,7 @@ async def test_a_rewritten_state_digest_with_a_recomputed_own_hash_breaks_the_ne
 ) -> None:
     await _chain_of_five(session)
     last = (await session.exec(select(func.max(AuditEntry.seq)))).one()
-    await _raw(session, f"UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = {last - 3}")
+    await _raw(session, f"UPDATE audit_log SET hash = repeat('a', 64) WHERE seq = {last - 3}")  # noqa: S608
     report = await verify_chain(session)
     assert not report.ok
     assert report.first_bad_seq == last - 3
