@@ -1,0 +1,448 @@
+"""Commits and executes draws against the database: builds the candidate pool from the
+directories (with the six-month exclusions), stores it with its hash and the seed commitment,
+and on execution reveals the seed, runs the pure algorithm and creates the sampling tasks.
+
+Not imported by `service.draw` itself, so the stand-alone verifier stays free of the database
+stack."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.agency import Inspector, InspectorConflict, TestingAgency
+from models.common import PlanKind
+from models.enterprise import Enterprise, Product
+from models.plan import Draw, DrawRead, Plan, PlanQuota, PlanState, Sampling, SamplingTask
+from models.reference import Department, Region
+from service import audit, six_month_rule
+from service.auth import Principal
+from service.canonical import canonical_json, sha256_hex
+from service.config import get_settings
+from service.draw import algorithm
+from service.eligibility import history_window_start, organiser_of, past_sampling
+from service.errors import Conflict, NotFound
+from service.plans import ensure_organiser, get_plan, plan_quotas, transition
+from service.six_month_rule import SixMonthConfig
+
+_BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+_WILDCARD = "*"
+
+
+def six_month_config() -> SixMonthConfig:
+    settings = get_settings()
+    return SixMonthConfig(
+        months=settings.six_month_months,
+        exempt_plan_kinds=frozenset(PlanKind(k) for k in settings.six_month_exempt_kinds),
+    )
+
+
+def stratum_key(quota: PlanQuota) -> str:
+    return f"{quota.category_code}|{quota.region_code or _WILDCARD}"
+
+
+async def _region_paths(session: AsyncSession) -> dict[str, str]:
+    return {r.code: r.path for r in (await session.exec(select(Region))).all()}
+
+
+def _inside(path: str, container: str) -> bool:
+    return path == container or path.startswith(container + "/")
+
+
+async def build_pool(
+    session: AsyncSession, plan: Plan, quotas: list[PlanQuota], on: date
+) -> algorithm.Pool:
+    """Everything the draw depends on, fixed before the seed is known."""
+    settings = get_settings()
+    config = six_month_config()
+    paths = await _region_paths(session)
+    plan_path = paths[plan.region_code]
+    strata = [
+        algorithm.Stratum(
+            key=stratum_key(q),
+            category_code=q.category_code,
+            region_code=q.region_code,
+            quota=q.quota,
+        )
+        for q in quotas
+    ]
+    by_prefix: dict[str, list[tuple[algorithm.Stratum, str | None]]] = defaultdict(list)
+    for stratum in strata:
+        region_path = paths[stratum.region_code] if stratum.region_code else None
+        by_prefix[stratum.category_code].append((stratum, region_path))
+
+    # sqlmodel's typed select() stops at four columns; the core select carries all eight.
+    rows = await session.exec(  # type: ignore[call-overload]
+        sa_select(
+            col(Product.id),
+            col(Product.enterprise_uscc),
+            col(Product.category_code),
+            col(Product.active),
+            col(Enterprise.region_code),
+            col(Enterprise.risk_class),
+            col(Enterprise.active),
+            col(Region.path),
+        )
+        .join(Enterprise, col(Enterprise.uscc) == col(Product.enterprise_uscc))
+        .join(Region, col(Region.code) == col(Enterprise.region_code))
+        .where(
+            (col(Region.path) == plan_path) | col(Region.path).startswith(plan_path + "/"),
+            or_(*(col(Product.category_code).startswith(prefix) for prefix in by_prefix)),
+        )
+    )
+    candidates: list[algorithm.Candidate] = []
+    exclusions: list[algorithm.Exclusion] = []
+    for product_id, uscc, category, product_active, region, risk, enterprise_active, path in rows:
+        home = _stratum_for(by_prefix, category, path)
+        if home is None:
+            continue
+        candidate = algorithm.Candidate(
+            product_id=str(product_id),
+            enterprise_uscc=uscc,
+            category_code=category,
+            region_code=region,
+            risk_class=risk,
+            stratum=home.key,
+        )
+        if not (product_active and enterprise_active):
+            exclusions.append(
+                algorithm.Exclusion(
+                    product_id=candidate.product_id,
+                    enterprise_uscc=uscc,
+                    reason="inactive",
+                    detail={"stratum": home.key},
+                )
+            )
+            continue
+        candidates.append(candidate)
+
+    organiser = organiser_of(await _organiser(session, plan.department_code))
+    history = await _recent_history(session, on, config)
+    plan_kind = PlanKind(plan.kind)
+    eligible: list[algorithm.Candidate] = []
+    for candidate in candidates:
+        past = history.get(candidate.product_id)
+        if past:
+            result = six_month_rule.check_eligibility(past, organiser, on, plan_kind, config)
+            if not result.eligible:
+                block = result.blocks[0]
+                exclusions.append(
+                    algorithm.Exclusion(
+                        product_id=candidate.product_id,
+                        enterprise_uscc=candidate.enterprise_uscc,
+                        reason="six_month_rule",
+                        detail={
+                            "rule_id": block.rule_id.value,
+                            "blocking_sampling_id": block.sampling.sampling_id,
+                            "lock_ends_on": (result.locked_until or block.lock_ends_on).isoformat(),
+                            "stratum": candidate.stratum,
+                        },
+                    )
+                )
+                continue
+        eligible.append(candidate)
+
+    enterprises = {c.enterprise_uscc for c in eligible}
+    return algorithm.Pool(
+        strata=tuple(strata),
+        candidates=tuple(eligible),
+        inspectors=await _inspectors(session, plan.department_code),
+        agencies=await _agencies(session, plan),
+        history=await _task_history(session, enterprises),
+        weights=dict(settings.draw_risk_weights),
+        inspectors_per_task=settings.draw_inspectors_per_task,
+        pre_exclusions=tuple(exclusions),
+    )
+
+
+def _stratum_for(
+    by_prefix: dict[str, list[tuple[algorithm.Stratum, str | None]]], category: str, path: str
+) -> algorithm.Stratum | None:
+    for end in range(2, len(category) + 1, 2):
+        for stratum, region_path in by_prefix.get(category[:end], ()):
+            if region_path is None or _inside(path, region_path):
+                return stratum
+    return None
+
+
+async def _organiser(session: AsyncSession, code: str) -> Department:
+    department = await session.get(Department, code)
+    if department is None:  # the foreign key makes this unreachable
+        raise NotFound("department.not_found", f"no department {code}")
+    return department
+
+
+async def _recent_history(
+    session: AsyncSession, on: date, config: SixMonthConfig
+) -> dict[str, list[six_month_rule.PastSampling]]:
+    rows = await session.exec(
+        select(Sampling).where(
+            col(Sampling.sampled_on) >= history_window_start(on, config),
+            col(Sampling.sampled_on) <= on,
+        )
+    )
+    history: dict[str, list[six_month_rule.PastSampling]] = defaultdict(list)
+    for row in rows:
+        history[str(row.product_id)].append(past_sampling(row))
+    return history
+
+
+async def _inspectors(
+    session: AsyncSession, department_code: str
+) -> tuple[algorithm.InspectorEntry, ...]:
+    inspectors = (
+        await session.exec(
+            select(Inspector.id).where(
+                col(Inspector.department_code) == department_code, col(Inspector.active)
+            )
+        )
+    ).all()
+    conflicts: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for inspector_id, uscc in await session.exec(
+        select(InspectorConflict.inspector_id, InspectorConflict.enterprise_uscc).where(
+            col(InspectorConflict.inspector_id).in_(inspectors)
+        )
+    ):
+        conflicts[inspector_id].append(uscc)
+    return tuple(
+        algorithm.InspectorEntry(inspector_id=str(i), conflicts=tuple(sorted(conflicts[i])))
+        for i in inspectors
+    )
+
+
+async def _agencies(session: AsyncSession, plan: Plan) -> tuple[algorithm.AgencyEntry, ...]:
+    # Valid CMA for the whole period: the sampling date is not known yet.
+    rows = await session.exec(
+        select(TestingAgency.id, TestingAgency.category_scope).where(
+            col(TestingAgency.active),
+            col(TestingAgency.cma_expired_on).is_(None),
+            col(TestingAgency.cma_valid_from) <= plan.period_start,
+            col(TestingAgency.cma_valid_until) >= plan.period_end,
+        )
+    )
+    return tuple(
+        algorithm.AgencyEntry(agency_id=str(agency_id), category_scope=tuple(sorted(scope)))
+        for agency_id, scope in rows
+    )
+
+
+async def _task_history(
+    session: AsyncSession, enterprises: set[str]
+) -> dict[str, algorithm.History]:
+    if not enterprises:
+        return {}
+    rows = await session.exec(
+        select(SamplingTask.enterprise_uscc, SamplingTask.inspector_ids, SamplingTask.agency_id)
+        .where(col(SamplingTask.state) != "cancelled")
+        .ext(distinct_on(col(SamplingTask.enterprise_uscc)))
+        .order_by(col(SamplingTask.enterprise_uscc), col(SamplingTask.created_at).desc())
+    )
+    return {
+        uscc: algorithm.History(
+            last_inspectors=tuple(sorted(str(i) for i in inspectors)), last_agency=str(agency)
+        )
+        for uscc, inspectors, agency in rows
+        if uscc in enterprises
+    }
+
+
+def _compress(document: Any) -> bytes:
+    return gzip.compress(canonical_json(document), compresslevel=6, mtime=0)
+
+
+def _decompress(data: bytes) -> Any:
+    return json.loads(gzip.decompress(data))
+
+
+def business_today() -> date:
+    return datetime.now(_BUSINESS_TZ).date()
+
+
+async def commit_draw(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> Draw:
+    """Fix the pool and publish sha256(seed); the seed stays secret until execution."""
+    plan = await get_plan(session, principal, plan_id)
+    ensure_organiser(principal, plan)
+    await session.refresh(plan, with_for_update=True)
+    if plan.state != PlanState.PUBLISHED.value:
+        raise Conflict(
+            "draw.plan_not_published",
+            f"draws are made for published plans; this one is {plan.state}",
+        )
+    existing = (await session.exec(select(Draw.id).where(col(Draw.plan_id) == plan.id))).first()
+    if existing is not None:
+        raise Conflict(
+            "draw.exists", f"plan {plan.id} already has draw {existing}", draw_id=str(existing)
+        )
+    on = max(plan.period_start, business_today())
+    pool = await build_pool(session, plan, list(await plan_quotas(session, plan.id)), on)
+    document = algorithm.pool_document(pool)
+    pool_bytes = canonical_json(document)
+    seed = algorithm.new_seed()
+    draw = Draw(
+        plan_id=plan.id,
+        algorithm_version=algorithm.ALGORITHM_VERSION,
+        pool_hash=sha256_hex(pool_bytes),
+        seed_commitment=algorithm.seed_commitment(seed),
+        seed=seed,
+        evaluated_on=on,
+        pool_gz=gzip.compress(pool_bytes, compresslevel=6, mtime=0),
+        pool_size=len(pool.candidates),
+        config={
+            "six_month_rule": six_month_config().as_record(),
+            "evaluated_on": on.isoformat(),
+            "weights": dict(pool.weights),
+            "inspectors_per_task": pool.inspectors_per_task,
+        },
+        committed_by=principal.actor,
+    )
+    session.add(draw)
+    await session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="draw.commit",
+        entity_type="draw",
+        entity_id=str(draw.id),
+        state={
+            "plan_id": plan.id,
+            "pool_hash": draw.pool_hash,
+            "seed_commitment": draw.seed_commitment,
+            "config": draw.config,
+        },
+    )
+    return draw
+
+
+async def _draw_for_update(
+    session: AsyncSession, principal: Principal, draw_id: uuid.UUID
+) -> tuple[Draw, Plan]:
+    draw = await get_draw(session, principal, draw_id)
+    await session.refresh(draw, with_for_update=True)
+    plan = await get_plan(session, principal, draw.plan_id)
+    return draw, plan
+
+
+async def execute_draw(session: AsyncSession, principal: Principal, draw_id: uuid.UUID) -> Draw:
+    """Reveal the seed, draw, and create the tasks. Once only."""
+    draw, plan = await _draw_for_update(session, principal, draw_id)
+    ensure_organiser(principal, plan)
+    if draw.state == "executed":
+        raise Conflict(
+            "draw.already_executed", f"draw {draw.id} was executed at {draw.executed_at}"
+        )
+    await session.refresh(plan, with_for_update=True)
+    pool_bytes = gzip.decompress(draw.pool_gz)
+    if sha256_hex(pool_bytes) != draw.pool_hash:
+        raise Conflict("draw.pool_corrupted", "the stored pool no longer matches its hash")
+    pool = algorithm.pool_from_document(json.loads(pool_bytes))
+    outcome = algorithm.execute(pool, draw.seed)
+    draw.outcome_gz = _compress(algorithm.outcome_document(outcome))
+    draw.state = "executed"
+    draw.executed_at = datetime.now(_BUSINESS_TZ)
+    draw.executed_by = principal.actor
+    categories = {c.product_id: c.category_code for c in pool.candidates}
+    tasks = [
+        {
+            "id": uuid.uuid4(),
+            "plan_id": plan.id,
+            "draw_id": draw.id,
+            "product_id": uuid.UUID(s.product_id),
+            "enterprise_uscc": s.enterprise_uscc,
+            "category_code": categories[s.product_id],
+            "agency_id": uuid.UUID(s.agency_id),
+            "inspector_ids": [uuid.UUID(i) for i in s.inspector_ids],
+            "stratum": s.stratum,
+            "draw_order": s.order,
+            "state": "assigned",
+        }
+        for s in outcome.selections
+    ]
+    if tasks:
+        await session.exec(insert(SamplingTask), params=tasks)
+    await transition(session, principal.actor, plan, PlanState.DRAWN)
+    await session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="draw.execute",
+        entity_type="draw",
+        entity_id=str(draw.id),
+        state={
+            "seed": draw.seed,
+            "outcome_digest": sha256_hex(gzip.decompress(draw.outcome_gz)),
+            "tasks": len(tasks),
+        },
+    )
+    return draw
+
+
+async def get_draw(session: AsyncSession, principal: Principal, draw_id: uuid.UUID) -> Draw:
+    draw = await session.get(Draw, draw_id)
+    if draw is None:
+        raise NotFound("draw.not_found", f"no draw {draw_id}")
+    await get_plan(session, principal, draw.plan_id)  # readable only where its plan is
+    return draw
+
+
+def _outcome(draw: Draw) -> dict[str, Any]:
+    if draw.outcome_gz is None:
+        pool = _decompress(draw.pool_gz)
+        return {"selections": [], "exclusions": pool.get("pre_exclusions", []), "shortfalls": []}
+    document: dict[str, Any] = _decompress(draw.outcome_gz)
+    return document
+
+
+def draw_read(draw: Draw) -> DrawRead:
+    outcome = _outcome(draw)
+    return DrawRead(
+        id=draw.id,
+        plan_id=draw.plan_id,
+        state=draw.state,
+        algorithm_version=draw.algorithm_version,
+        pool_hash=draw.pool_hash,
+        pool_size=draw.pool_size,
+        seed_commitment=draw.seed_commitment,
+        seed=draw.seed if draw.state == "executed" else None,
+        evaluated_on=draw.evaluated_on,
+        config=draw.config,
+        committed_at=draw.committed_at,
+        executed_at=draw.executed_at,
+        selections=outcome["selections"],
+        exclusions=outcome["exclusions"],
+        shortfalls=outcome["shortfalls"],
+    )
+
+
+async def export_draw(
+    session: AsyncSession, principal: Principal, draw_id: uuid.UUID
+) -> dict[str, Any]:
+    draw = await get_draw(session, principal, draw_id)
+    if draw.state != "executed":
+        raise Conflict("draw.not_executed", "a draw can be exported once it has been executed")
+    return {
+        "id": str(draw.id),
+        "plan_id": str(draw.plan_id),
+        "algorithm_version": draw.algorithm_version,
+        "pool_hash": draw.pool_hash,
+        "seed_commitment": draw.seed_commitment,
+        "seed": draw.seed,
+        "pool": _decompress(draw.pool_gz),
+        **_outcome(draw),
+    }
+
+
+async def verify_stored_draw(
+    session: AsyncSession, principal: Principal, draw_id: uuid.UUID
+) -> algorithm.VerifyReport:
+    return algorithm.verify(await export_draw(session, principal, draw_id))
