@@ -3,13 +3,26 @@ function and shape the response."""
 
 from fastapi import APIRouter
 
-from routers import admin, agencies, departments, enterprises, inspectors, reference
+from routers import (
+    admin,
+    agencies,
+    departments,
+    enterprises,
+    imports,
+    inspectors,
+    plans,
+    reference,
+    tasks,
+)
 
 ROUTERS: list[APIRouter] = [
     reference.router,
     departments.router,
     enterprises.router,
+    imports.router,
     agencies.router,
     inspectors.router,
+    plans.router,
+    tasks.router,
     admin.router,
 ]

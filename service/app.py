@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
-from service.problems import install_problem_handlers
+from service.problems import RewritePlainTooLarge, install_problem_handlers
 
 API_PREFIX = "/api/v1"
 
@@ -20,6 +21,11 @@ API_PREFIX = "/api/v1"
 def operation_id(route: APIRoute) -> str:
     # Stable, readable operationIds so departments can generate clients from openapi.json.
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+class QualityCreditApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        return RewritePlainTooLarge(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
@@ -33,7 +39,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from jobs.scheduler import start_scheduler
-
         from service.http import make_http_client
 
         engine = make_engine(url, settings)
@@ -50,7 +55,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                     scheduler.shutdown(wait=False)
                 await engine.dispose()
 
-    app = FastAPI(
+    app = QualityCreditApp(
         title="质量抽查与信用黑名单服务 — Quality sampling & credit-blacklist service",
         version="1.0.0",
         lifespan=lifespan,

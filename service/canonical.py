@@ -15,6 +15,13 @@ from uuid import UUID
 
 
 def _plain(value: Any) -> Any:
+    # The common JSON-native cases first: audit digests run this over every written row.
+    if value is None or isinstance(value, str | int | bool) and not isinstance(value, Enum):
+        return value
+    if type(value) is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if type(value) is list or type(value) is tuple:
+        return [_plain(v) for v in value]
     if isinstance(value, Enum):
         return _plain(value.value)
     if isinstance(value, datetime):

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import DomainError
 
@@ -107,6 +108,41 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "internal", "Internal server error", "an unexpected error occurred")
+
+
+class RewritePlainTooLarge:
+    """ASGI wrapper around the whole app. Starlette's body-limit guard sits outside every
+    exception handler and answers a declared oversized Content-Length with a plain-text 413;
+    this turns that answer into the same problem+json as every other error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replacing = False
+
+        async def send_problem_instead(message: Message) -> None:
+            nonlocal replacing
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                replacing = not content_type.startswith(PROBLEM_MEDIA_TYPE.encode())
+                if replacing:
+                    response = problem(
+                        413,
+                        "request.too_large",
+                        "Content too large",
+                        "the request body is larger than this endpoint accepts",
+                    )
+                    await response(scope, receive, send)
+                    return
+            if replacing:
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_problem_instead)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
