@@ -55,10 +55,11 @@ def _with_session(url: str, settings: Settings, work: Callable[..., Awaitable[T]
 def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> str | None:
     """Load reference data (always, idempotent) and the demo data; returns a new admin key
     when demo data is requested."""
-    from seed.demo import database_is_empty, load_demo
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from models.system import Role
+    from seed.demo import database_is_empty, load_demo
+    from seed.demo_plans import load_demo_plans
     from seed.loader import load_reference
     from service.auth import create_key, system_principal
 
@@ -70,7 +71,8 @@ def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> s
             return None
         if not only_if_empty or await database_is_empty(session):
             counts = await load_demo(session, actor)
-            print(f"demo data loaded: {counts}", file=sys.stderr)
+            rounds = await load_demo_plans(session)
+            print(f"demo data loaded: {counts}, {rounds}", file=sys.stderr)
         _, secret = await create_key(session, actor=actor, role=Role.ADMIN, name="demo admin")
         return secret
 

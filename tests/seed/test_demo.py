@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enterprise import Enterprise
+from models.plan import Draw, Plan, SamplingTask
 from models.system import AuditEntry
 from seed.demo import (
     DEMO_AS_OF,
@@ -23,6 +24,7 @@ from seed.demo import (
     generate_demo,
     load_demo,
 )
+from seed.demo_plans import load_demo_plans
 from seed.reference import load_categories, load_departments, load_regions
 from service.audit import verify_chain
 from service.auth import system_principal
@@ -283,3 +285,15 @@ async def test_loaded_rows_read_back_as_generated(session: AsyncSession, demo: D
         assert {row[key]: row for row in rows} == stored, table
     # The expired agency is there for the CMA job to mark.
     assert await mark_expired_certificates(session, actor="test", today=DEMO_AS_OF) == 1
+
+
+async def test_the_demo_has_a_published_plan_and_an_executed_draw(session: AsyncSession) -> None:
+    await load_demo(session, system_principal("test"))
+    await load_demo_plans(session)
+    await commit(session)
+    states = sorted((await session.exec(select(Plan.state))).all())
+    assert states == ["drawn", "published"]
+    draw = (await session.exec(select(Draw))).one()
+    assert draw.state == "executed"
+    tasks = (await session.exec(select(SamplingTask))).all()
+    assert len(tasks) == 20
