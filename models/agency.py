@@ -10,7 +10,7 @@ from sqlalchemy import ARRAY, CheckConstraint, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, instant_field
-from models.common import Schema
+from models.common import Label, Note, Schema
 
 
 class TestingAgency(SQLModel, table=True):
@@ -61,7 +61,7 @@ class InspectorConflict(SQLModel, table=True):
 
 
 class AgencyCreate(Schema):
-    name: str = pydantic.Field(min_length=1, max_length=200)
+    name: Label
     uscc: str = pydantic.Field(min_length=1, max_length=40)
     cma_number: str = pydantic.Field(min_length=4, max_length=40)
     cma_valid_from: date
@@ -77,7 +77,7 @@ class AgencyCreate(Schema):
 
 
 class AgencyUpdate(Schema):
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=200)
+    name: Label | None = None
     cma_number: str | None = pydantic.Field(default=None, min_length=4, max_length=40)
     cma_valid_from: date | None = None
     cma_valid_until: date | None = None
@@ -102,21 +102,21 @@ class AgencyRead(Schema):
 
 
 class InspectorCreate(Schema):
-    name: str = pydantic.Field(min_length=1, max_length=100)
+    name: Label
     department_code: str = pydantic.Field(min_length=1, max_length=40)
     certificate_number: str = pydantic.Field(min_length=4, max_length=40)
     specialities: list[str] = pydantic.Field(default_factory=list, max_length=100)
 
 
 class InspectorUpdate(Schema):
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=100)
+    name: Label | None = None
     specialities: list[str] | None = pydantic.Field(default=None, max_length=100)
     active: bool | None = None
 
 
 class ConflictCreate(Schema):
     enterprise_uscc: str = pydantic.Field(min_length=1, max_length=40)
-    reason: str = pydantic.Field(min_length=1, max_length=500)
+    reason: Note
 
 
 class ConflictRead(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 
 T = TypeVar("T")
 
@@ -43,39 +43,50 @@ class EnterpriseSize(StrEnum):
     MICRO = "micro"
 
 
-def reject_nul(value: str) -> str:
-    """PostgreSQL `text` cannot hold U+0000: refuse it as bad input before it reaches the
-    database (where it would fail the whole request as a database error)."""
+def storable_text(value: str) -> str:
+    """Refuse text PostgreSQL cannot store — NUL (U+0000) and lone surrogates (not encodable as
+    UTF-8) — as bad input, before it reaches the database and fails there as a database error."""
     if "\x00" in value:
         raise ValueError("text must not contain NUL (U+0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
     return value
 
 
-def _reject_nul_within(value: object) -> None:
+def _storable_within(value: object) -> None:
     if isinstance(value, str):
-        reject_nul(value)
+        storable_text(value)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            _reject_nul_within(item)
+            _storable_within(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _reject_nul_within(key)
-            _reject_nul_within(item)
+            _storable_within(key)
+            _storable_within(item)
 
 
-Text = Annotated[str, AfterValidator(reject_nul)]
-"""A string without NUL characters, for path and query parameters; every `Schema` field gets the
+Text = Annotated[str, AfterValidator(storable_text)]
+"""A string PostgreSQL can store, for path and query parameters; every `Schema` field gets the
 same check."""
+
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A name or title: surrounding whitespace is dropped and what is left must not be blank."""
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A stated reason: the same, longer."""
 
 
 class Schema(BaseModel):
     """Base of request and response bodies: unknown fields are an error, not silently dropped,
-    and no text anywhere in a body may contain a NUL character."""
+    and all text in a body must be storable (no NUL, no lone surrogates)."""
 
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul_characters(cls, value: object) -> object:
-        _reject_nul_within(value)
+    def _storable_text_only(cls, value: object) -> object:
+        _storable_within(value)
         return value

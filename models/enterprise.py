@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, instant_field
-from models.common import EnterpriseSize, Schema
+from models.common import EnterpriseSize, Label, Schema
 
 
 class Enterprise(SQLModel, table=True):
@@ -63,7 +63,7 @@ class Product(SQLModel, table=True):
 
 class EnterpriseCreate(Schema):
     uscc: str = pydantic.Field(min_length=1, max_length=40)
-    name: str = pydantic.Field(min_length=1, max_length=200)
+    name: Label
     region_code: str = pydantic.Field(pattern=r"^[0-9]{6}$")
     size: EnterpriseSize | None = None
     address: str | None = pydantic.Field(default=None, max_length=300)
@@ -71,7 +71,7 @@ class EnterpriseCreate(Schema):
 
 
 class EnterpriseUpdate(Schema):
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=200)
+    name: Label | None = None
     region_code: str | None = pydantic.Field(default=None, pattern=r"^[0-9]{6}$")
     size: EnterpriseSize | None = None
     address: str | None = pydantic.Field(default=None, max_length=300)
@@ -93,15 +93,15 @@ class EnterpriseRead(Schema):
 
 class ProductCreate(Schema):
     category_code: str = pydantic.Field(min_length=2, max_length=12)
-    name: str = pydantic.Field(min_length=1, max_length=200)
+    name: Label
     brand: str | None = pydantic.Field(default=None, max_length=100)
-    model: str = pydantic.Field(min_length=1, max_length=200)
+    model: str = pydantic.Field(min_length=1, max_length=200)  # blank → product.model_required
     standard: str | None = pydantic.Field(default=None, max_length=200)
 
 
 class ProductUpdate(Schema):
     category_code: str | None = pydantic.Field(default=None, min_length=2, max_length=12)
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=200)
+    name: Label | None = None
     active: bool | None = None
 
 

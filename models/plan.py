@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, instant_field
-from models.common import PlanKind, Schema
+from models.common import Label, PlanKind, Schema
 
 
 class PlanState(StrEnum):
@@ -158,7 +158,7 @@ class QuotaIn(Schema):
 
 
 class PlanCreate(Schema):
-    title: str = pydantic.Field(min_length=1, max_length=200)
+    title: Label
     department_code: str | None = pydantic.Field(
         default=None, description="Organiser; a regulator's own department when omitted"
     )

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field
-from models.common import DepartmentLevel, RegionLevel, Schema
+from models.common import DepartmentLevel, Label, RegionLevel, Schema
 
 
 class Region(SQLModel, table=True):
@@ -79,13 +79,13 @@ class CategoryRead(Schema):
 
 class DepartmentCreate(Schema):
     code: str = pydantic.Field(pattern=r"^[a-z]+-[0-9]{6}$", max_length=40)
-    name: str = pydantic.Field(min_length=1, max_length=200)
+    name: Label
     level: DepartmentLevel
     is_market_regulator: bool
 
 
 class DepartmentUpdate(Schema):
-    name: str | None = pydantic.Field(default=None, min_length=1, max_length=200)
+    name: Label | None = None
     active: bool | None = None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at_field, instant_field
-from models.common import Schema
+from models.common import Label, Schema
 
 
 class Role(StrEnum):
@@ -94,9 +94,9 @@ class JobRun(SQLModel, table=True):
 
 class ApiKeyCreate(Schema):
     role: Role
-    name: str = pydantic.Field(min_length=1, max_length=200)
-    department_code: str | None = None
-    enterprise_uscc: str | None = None
+    name: Label
+    department_code: str | None = pydantic.Field(default=None, max_length=40)
+    enterprise_uscc: str | None = pydantic.Field(default=None, max_length=40)
     agency_id: uuid.UUID | None = None
 
 

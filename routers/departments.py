@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from models.common import DepartmentLevel, Page
+from models.common import DepartmentLevel, Page, Text
 from models.reference import DepartmentCreate, DepartmentRead, DepartmentUpdate
 from routers.deps import PageDep
 from service.auth import AdminPrincipal, CurrentPrincipal
@@ -46,14 +46,14 @@ async def create_department(
 
 @router.get("/departments/{code}")
 async def get_department(
-    session: SessionDep, principal: CurrentPrincipal, code: str
+    session: SessionDep, principal: CurrentPrincipal, code: Text
 ) -> DepartmentRead:
     return DepartmentRead.model_validate(await reference.get_department(session, code))
 
 
 @router.patch("/departments/{code}")
 async def update_department(
-    session: SessionDep, principal: AdminPrincipal, code: str, body: DepartmentUpdate
+    session: SessionDep, principal: AdminPrincipal, code: Text, body: DepartmentUpdate
 ) -> DepartmentRead:
     return DepartmentRead.model_validate(
         await reference.update_department(session, principal, code, body)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from models.common import EnterpriseSize, Page
+from models.common import EnterpriseSize, Page, Text
 from models.enterprise import (
     EnterpriseCreate,
     EnterpriseRead,
@@ -33,7 +33,7 @@ async def list_enterprises(
     region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     size: EnterpriseSize | None = None,
     active: bool | None = None,
-    name_contains: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    name_contains: Annotated[Text | None, Query(min_length=1, max_length=100)] = None,
 ) -> Page[EnterpriseRead]:
     filters = enterprises.EnterpriseFilter(region_code, size, active, name_contains)
     result = await enterprises.list_enterprises(session, principal, filters, page)
@@ -53,14 +53,14 @@ async def create_enterprise(
 
 @router.get("/enterprises/{uscc}")
 async def get_enterprise(
-    session: SessionDep, principal: EnterpriseReader, uscc: str
+    session: SessionDep, principal: EnterpriseReader, uscc: Text
 ) -> EnterpriseRead:
     return EnterpriseRead.model_validate(await enterprises.get_enterprise(session, principal, uscc))
 
 
 @router.patch("/enterprises/{uscc}")
 async def update_enterprise(
-    session: SessionDep, principal: RegulatorPrincipal, uscc: str, body: EnterpriseUpdate
+    session: SessionDep, principal: RegulatorPrincipal, uscc: Text, body: EnterpriseUpdate
 ) -> EnterpriseRead:
     enterprise = await enterprises.update_enterprise(session, principal, uscc, body)
     return EnterpriseRead.model_validate(enterprise)
@@ -71,7 +71,7 @@ async def list_products(
     session: SessionDep,
     principal: EnterpriseReader,
     page: PageDep,
-    uscc: str,
+    uscc: Text,
     category_code: Annotated[str | None, Query(pattern=r"^([0-9]{2})+$")] = None,
     active: bool | None = None,
 ) -> Page[ProductRead]:
@@ -84,7 +84,7 @@ async def list_products(
 
 @router.post("/enterprises/{uscc}/products", status_code=status.HTTP_201_CREATED)
 async def create_product(
-    session: SessionDep, principal: RegulatorPrincipal, uscc: str, body: ProductCreate
+    session: SessionDep, principal: RegulatorPrincipal, uscc: Text, body: ProductCreate
 ) -> ProductRead:
     return ProductRead.model_validate(await products.create_product(session, principal, uscc, body))
 

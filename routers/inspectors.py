@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from models.agency import ConflictCreate, InspectorCreate, InspectorRead, InspectorUpdate
-from models.common import Page
+from models.common import Page, Text
 from routers.deps import PageDep
 from service.auth import RegulatorPrincipal
 from service.db import SessionDep, UnitOfWorkRoute
@@ -22,7 +22,7 @@ async def list_inspectors(
     session: SessionDep,
     principal: RegulatorPrincipal,
     page: PageDep,
-    department_code: Annotated[str | None, Query(max_length=40)] = None,
+    department_code: Annotated[Text | None, Query(max_length=40)] = None,
     speciality: Annotated[str | None, Query(pattern=r"^([0-9]{2})+$")] = None,
     active: bool | None = None,
 ) -> Page[InspectorRead]:

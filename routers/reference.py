@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from models.common import Page, RegionLevel
+from models.common import Page, RegionLevel, Text
 from models.reference import CategoryRead, RegionRead
 from routers.deps import PageDep
 from service.auth import CurrentPrincipal
@@ -35,7 +35,7 @@ async def list_regions(
 
 
 @router.get("/regions/{code}")
-async def get_region(session: SessionDep, principal: CurrentPrincipal, code: str) -> RegionRead:
+async def get_region(session: SessionDep, principal: CurrentPrincipal, code: Text) -> RegionRead:
     return RegionRead.model_validate(await reference.get_region(session, code))
 
 
@@ -54,5 +54,7 @@ async def list_categories(
 
 
 @router.get("/product-categories/{code}")
-async def get_category(session: SessionDep, principal: CurrentPrincipal, code: str) -> CategoryRead:
+async def get_category(
+    session: SessionDep, principal: CurrentPrincipal, code: Text
+) -> CategoryRead:
     return CategoryRead.model_validate(await reference.get_category(session, code))

@@ -130,19 +130,23 @@ async def create_key(
 async def principal_for_key(session: AsyncSession, secret: str) -> Principal | None:
     row = (
         await session.exec(
-            select(ApiKey, Department, Region)
+            select(ApiKey, Department, Region, TestingAgency)
             .outerjoin(Department, col(Department.code) == col(ApiKey.department_code))
             .outerjoin(Region, col(Region.code) == col(Department.region_code))
+            .outerjoin(TestingAgency, col(TestingAgency.id) == col(ApiKey.agency_id))
             .where(col(ApiKey.key_hash) == hash_key(secret))
         )
     ).first()
     if row is None:
         return None
-    key, department, region = row
+    key, department, region, agency = row
     # The lookup was by hash; compare again in constant time so no timing differs by prefix.
     if not secrets.compare_digest(key.key_hash, hash_key(secret)) or key.revoked_at is not None:
         return None
-    if department is not None and not department.active:
+    # A deactivated department or agency no longer acts through its keys.
+    if (department is not None and not department.active) or (
+        agency is not None and not agency.active
+    ):
         return None
     return Principal(
         role=Role(key.role),

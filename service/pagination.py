@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from models.common import storable_text
 from service.errors import InvalidInput
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ def _cursor_value(cursor: str, key: InstrumentedAttribute[Any]) -> Any:
     try:
         if not isinstance(last, str):
             raise ValueError(last)
+        storable_text(last)
         return uuid.UUID(last) if isinstance(key.type, Uuid) else last
     except ValueError as exc:
         raise InvalidInput("pagination.cursor_invalid", "the cursor is not one we issued") from exc

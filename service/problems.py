@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -95,6 +95,18 @@ async def _integrity_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> ProblemResponse:
+    # Input the database refused as data (out of range, malformed for its type): a validation
+    # gap worth logging, but the client's request, not an outage.
+    log.warning("data refused by the database: %s", exc)
+    return problem(
+        422,
+        "request.invalid_data",
+        "Unprocessable content",
+        "a value in the request cannot be stored",
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("database error", exc_info=exc)
     return problem(
@@ -150,5 +162,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import date
+from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -132,3 +134,64 @@ class Keys:
 
     async def admin(self) -> dict[str, str]:
         return await self.headers(Role.ADMIN)
+
+
+# Request bodies and problem documents for the HTTP tests.
+
+
+def enterprise_body(region_code: str = "410102", **overrides: object) -> dict[str, object]:
+    """A valid POST /enterprises body (the USCC is fresh and passes its checks)."""
+    return {
+        "uscc": new_uscc(region_code),
+        "name": f"接口企业{next(_serial)}有限公司",
+        "region_code": region_code,
+        **overrides,
+    }
+
+
+def product_body(**overrides: object) -> dict[str, object]:
+    return {
+        "category_code": "0401",
+        "name": "电冰箱",
+        "brand": "牌子",
+        "model": f"BCD-{next(_serial)}",
+        "standard": "GB 4706.13-2014",
+        **overrides,
+    }
+
+
+def agency_body(region_code: str = "410100", **overrides: object) -> dict[str, object]:
+    n = next(_serial)
+    return {
+        "name": f"检验检测研究院{n}",
+        "uscc": new_uscc(region_code),
+        "cma_number": f"CMA{n:08d}",
+        "cma_valid_from": "2024-01-01",
+        "cma_valid_until": "2030-12-31",
+        "region_code": region_code,
+        "category_scope": ["04"],
+        **overrides,
+    }
+
+
+def inspector_body(department_code: str = "scjg-410100", **overrides: object) -> dict[str, object]:
+    n = next(_serial)
+    return {
+        "name": f"执法员{n}",
+        "department_code": department_code,
+        "certificate_number": f"ZF{n:08d}",
+        **overrides,
+    }
+
+
+PROBLEM_MEMBERS = ("type", "title", "status", "detail", "code")
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem document with this status and code; returns it."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert all(member in body for member in PROBLEM_MEMBERS), body
+    assert (body["status"], body["code"]) == (status, code), body
+    return body

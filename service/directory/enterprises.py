@@ -89,7 +89,10 @@ async def list_enterprises(
     if filters.active is not None:
         statement = statement.where(col(Enterprise.active) == filters.active)
     if filters.name_contains:
-        statement = statement.where(col(Enterprise.name).contains(filters.name_contains))
+        # A literal fragment: '%' and '_' in a name are characters, not LIKE wildcards.
+        statement = statement.where(
+            col(Enterprise.name).contains(filters.name_contains, autoescape=True)
+        )
     return await keyset_page(session, statement, Enterprise.uscc, page)  # type: ignore[arg-type]
 
 

@@ -170,8 +170,11 @@ async def create_department(
 async def update_department(
     session: AsyncSession, actor: Principal, code: str, data: DepartmentUpdate
 ) -> Department:
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        raise InvalidInput("request.empty_update", "the update changes nothing")
     department = await get_department(session, code)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    for field, value in changes.items():
         if value is not None:
             setattr(department, field, value)
     await session.flush()
