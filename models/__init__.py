@@ -5,9 +5,31 @@ from models.agency import Inspector, InspectorConflict, TestingAgency
 from models.enterprise import Enterprise, Product
 from models.plan import Draw, Plan, PlanQuota, Sampling, SamplingTask
 from models.reference import Department, ProductCategory, Region
+from models.results import (
+    CalendarOverride,
+    CalendarYear,
+    Event,
+    Objection,
+    Rectification,
+    Refusal,
+    Result,
+    Retest,
+    Sample,
+    TestReport,
+)
 from models.system import ApiKey, AuditEntry, AuditHead, JobRun, Role
 
 __all__ = [
+    "CalendarOverride",
+    "CalendarYear",
+    "Event",
+    "Objection",
+    "Rectification",
+    "Refusal",
+    "Result",
+    "Retest",
+    "Sample",
+    "TestReport",
     "ApiKey",
     "AuditEntry",
     "AuditHead",

@@ -14,16 +14,17 @@ from typing import Any
 from uuid import UUID
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """The JSON-native form of a value, spelled as in canonical JSON."""
     # The common JSON-native cases first: audit digests run this over every written row.
     if value is None or isinstance(value, str | int | bool) and not isinstance(value, Enum):
         return value
     if type(value) is dict:
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if type(value) is list or type(value) is tuple:
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Enum):
-        return _plain(value.value)
+        return plain(value.value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -31,9 +32,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, float):
         raise TypeError("floats are not canonical; use Decimal or int")
     return value
@@ -41,7 +42,7 @@ def _plain(value: Any) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     return json.dumps(
-        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")
 
 

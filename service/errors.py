@@ -56,3 +56,8 @@ class PayloadTooLarge(DomainError):
 class UnsupportedMediaType(DomainError):
     status = 415
     title = "Unsupported media type"
+
+
+class Unavailable(DomainError):
+    status = 503
+    title = "Service unavailable"

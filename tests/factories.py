@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.agency import AgencyCreate, Inspector, InspectorCreate, TestingAgency
+from models.common import PlanKind
 from models.enterprise import Enterprise, EnterpriseCreate, Product, ProductCreate
+from models.plan import Plan, Sampling, SamplingTask
+from models.reference import Department
+from models.results import Result, Sample, TestReport
 from models.system import Role
 from service.auth import create_key, system_principal
 from service.db import commit
@@ -195,3 +200,198 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert all(member in body for member in PROBLEM_MEMBERS), body
     assert (body["status"], body["code"]) == (status, code), body
     return body
+
+
+# --- after the draw: a task, its sample, its result -------------------------------------------
+
+
+@dataclass
+class DrawnTask:
+    """A task as a draw leaves it: plan (drawn), product, enterprise, agency and two inspectors."""
+
+    plan: Plan
+    task: SamplingTask
+    product: Product
+    enterprise: Enterprise
+    agency: TestingAgency
+    inspectors: list[Inspector]
+
+
+async def make_task(
+    session: AsyncSession,
+    *,
+    department_code: str = "scjg-410100",
+    kind: PlanKind = PlanKind.ROUTINE,
+    period_start: date = date(2026, 1, 1),
+    period_end: date = date(2026, 12, 31),
+    region_code: str = "410102",
+    category_code: str = "0401",
+    agency: TestingAgency | None = None,
+    product: Product | None = None,
+) -> DrawnTask:
+    """A task assigned as if drawn, written directly (draws have their own tests)."""
+    department = await session.get(Department, department_code)
+    assert department is not None
+    if product is None:
+        enterprise = await make_enterprise(session, region_code=region_code)
+        product = await make_product(session, enterprise, category_code=category_code)
+    found = await session.get(Enterprise, product.enterprise_uscc)
+    assert found is not None
+    agency = agency or await make_agency(session, scope=[category_code[:2]])
+    staff = [await make_inspector(session, department_code=department_code) for _ in range(2)]
+    plan = Plan(
+        title="测试计划",
+        department_code=department_code,
+        level=department.level,
+        region_code=department.region_code,
+        kind=kind.value,
+        period_start=period_start,
+        period_end=period_end,
+        state="drawn",
+    )
+    session.add(plan)
+    await session.flush()
+    task = SamplingTask(
+        plan_id=plan.id,
+        product_id=product.id,
+        enterprise_uscc=product.enterprise_uscc,
+        category_code=product.category_code,
+        agency_id=agency.id,
+        inspector_ids=[i.id for i in staff],
+        stratum=f"{category_code}|*",
+        draw_order=0,
+    )
+    session.add(task)
+    await commit(session)
+    return DrawnTask(plan, task, product, found, agency, staff)
+
+
+async def make_sample(
+    session: AsyncSession,
+    drawn: DrawnTask,
+    *,
+    sampled_on: date = date(2026, 3, 2),
+    place_type: str = "production",
+) -> Sample:
+    """A registered sample (and its six-month sampling record), written directly."""
+    department = await session.get(Department, drawn.plan.department_code)
+    assert department is not None
+    sampling = Sampling(
+        product_id=drawn.product.id,
+        task_id=drawn.task.id,
+        department_code=department.code,
+        level=department.level,
+        region_code=department.region_code,
+        plan_kind=drawn.plan.kind,
+        sampled_on=sampled_on,
+    )
+    session.add(sampling)
+    await session.flush()
+    sample = Sample(
+        task_id=drawn.task.id,
+        agency_id=drawn.agency.id,
+        sampling_id=sampling.id,
+        sample_number=f"CY{next(_serial):08d}",
+        sampled_on=sampled_on,
+        place_type=place_type,
+        place_name="企业成品库",
+        quantity_unit="台",
+        inspection_quantity=2,
+        backup_quantity=2,
+        backup_holder="企业",
+        sampler_ids=[i.id for i in drawn.inspectors],
+        e_commerce=(
+            {
+                "shop": "某旗舰店",
+                "order_number": "O1",
+                "paying_account": "acct",
+                "delivery_address": "郑州市",
+                "evidence": [{"ref": "evidence/1.png"}],
+            }
+            if place_type == "e_commerce"
+            else None
+        ),
+    )
+    session.add(sample)
+    drawn.task.state = "sampled"
+    await commit(session)
+    return sample
+
+
+def report_items(*, failing: int = 0, serious: bool = False) -> list[dict[str, Any]]:
+    """Three test items, the first `failing` of which fail."""
+    items = []
+    for n, (name, clause) in enumerate(
+        [
+            ("耗电量", "GB 12021.2-2015 4.2"),
+            ("噪声", "GB 4706.1-2005 5.1"),
+            ("标志和说明", "GB 4706.1-2005 7.1"),
+        ]
+    ):
+        fails = n < failing
+        items.append(
+            {
+                "name": name,
+                "standard_clause": clause,
+                "requirement": "≤ 0.50",
+                "measured_value": "0.62" if fails else "0.45",
+                "unit": "kWh/24h",
+                "verdict": "fail" if fails else "pass",
+                "severity": ("serious" if serious else "general") if fails else None,
+            }
+        )
+    return items
+
+
+async def make_result(
+    session: AsyncSession,
+    drawn: DrawnTask,
+    *,
+    verdict: str = "conforming",
+    state: str = "notified",
+    notified_on: date = date(2026, 3, 20),
+    window_ends_on: date = date(2026, 4, 7),
+    final_on: date | None = None,
+) -> Result:
+    """A result with its original report, written directly, in the given state."""
+    sample = await make_sample(session, drawn)
+    items = report_items(failing=1 if verdict == "nonconforming" else 0)
+    report = TestReport(
+        agency_id=drawn.agency.id,
+        report_number=f"BG{next(_serial):08d}",
+        kind="original",
+        sample_id=sample.id,
+        issued_on=notified_on,
+        verdict=verdict,
+        items=items,
+        content_digest="0" * 64,
+    )
+    session.add(report)
+    await session.flush()
+    result = Result(
+        sample_id=sample.id,
+        task_id=drawn.task.id,
+        plan_id=drawn.plan.id,
+        product_id=drawn.product.id,
+        enterprise_uscc=drawn.enterprise.uscc,
+        organiser_code=drawn.plan.department_code,
+        plan_level=drawn.plan.level,
+        plan_kind=drawn.plan.kind,
+        category_code=drawn.product.category_code,
+        region_code=drawn.enterprise.region_code,
+        place_type=sample.place_type,
+        enterprise_size=drawn.enterprise.size,
+        agency_id=drawn.agency.id,
+        sampled_on=sample.sampled_on,
+        original_report_id=report.id,
+        report_id=report.id,
+        verdict=verdict,
+        state=state,
+        notified_on=notified_on,
+        objection_window_ends_on=window_ends_on,
+        final_on=final_on or (window_ends_on if state == "final" else None),
+        published_on=final_on or (window_ends_on if state == "final" else None),
+    )
+    session.add(result)
+    await commit(session)
+    return result
