@@ -10,8 +10,14 @@ from routers import (
     enterprises,
     imports,
     inspectors,
+    me,
     plans,
+    public,
+    rectifications,
     reference,
+    reports,
+    results,
+    samples,
     tasks,
 )
 
@@ -24,5 +30,11 @@ ROUTERS: list[APIRouter] = [
     inspectors.router,
     plans.router,
     tasks.router,
+    samples.router,
+    reports.router,
+    results.router,
+    rectifications.router,
+    me.router,
+    public.router,
     admin.router,
 ]

@@ -1,0 +1,9 @@
+"""(being built)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.db import UnitOfWorkRoute
+
+router = APIRouter(tags=["enterprise-self"], route_class=UnitOfWorkRoute)
