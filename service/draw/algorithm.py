@@ -269,12 +269,17 @@ def execute(pool: Pool, seed_hex: str) -> DrawOutcome:
     """Run the draw: deterministic in (pool, seed), independent of the order of the pool's
     tuples and mappings. Raises :class:`InvalidPool` or ``ValueError`` (bad seed)."""
     seed = seed_bytes(seed_hex)
-    with gc_paused():
-        return _execute(pool, seed)
-
-
-def _execute(pool: Pool, seed: bytes) -> DrawOutcome:
     validate_pool(pool)
+    return _draw(pool, seed)
+
+
+def _draw(pool: Pool, seed: bytes) -> DrawOutcome:
+    """The draw over a pool already validated."""
+    with gc_paused():
+        return _draw_strata(pool, seed)
+
+
+def _draw_strata(pool: Pool, seed: bytes) -> DrawOutcome:
     members: dict[str, list[Candidate]] = {stratum.key: [] for stratum in pool.strata}
     for candidate in pool.candidates:
         members[candidate.stratum].append(candidate)
@@ -422,7 +427,7 @@ def verify(record: Mapping[str, Any]) -> VerifyReport:
         raise RecordFormatError(f"seed: {exc}") from exc
     if commitment != record_str(record, "seed_commitment"):
         return VerifyReport(False, "seed does not match seed_commitment", pool_hash=computed_hash)
-    expected = outcome_document(execute(pool, seed))
+    expected = outcome_document(_draw(pool, seed_bytes(seed)))  # pool_hash validated the pool
     checks = [
         ("selection", "product_id", "selections"),
         ("exclusion", "product_id", "exclusions"),

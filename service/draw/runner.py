@@ -7,6 +7,7 @@ stack."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import uuid
@@ -257,6 +258,19 @@ async def _task_history(
     }
 
 
+def _pool_bytes(pool: algorithm.Pool) -> bytes:
+    # CPU-bound for large pools (seconds at a million candidates): run off the event loop.
+    try:
+        return algorithm.pool_document_bytes(algorithm.pool_document(pool))
+    except algorithm.InvalidPool as exc:
+        raise Conflict("draw.pool_invalid", f"the candidate pool cannot be drawn: {exc}") from exc
+
+
+def _draw(pool_bytes: bytes, seed: str) -> tuple[algorithm.Pool, algorithm.DrawOutcome]:
+    pool = algorithm.pool_from_document(json.loads(pool_bytes))
+    return pool, algorithm.execute(pool, seed)
+
+
 def _compress(document: Any) -> bytes:
     return gzip.compress(canonical_json(document), compresslevel=6, mtime=0)
 
@@ -286,8 +300,7 @@ async def commit_draw(session: AsyncSession, principal: Principal, plan_id: uuid
         )
     on = max(plan.period_start, business_today())
     pool = await build_pool(session, plan, list(await plan_quotas(session, plan.id)), on)
-    document = algorithm.pool_document(pool)
-    pool_bytes = canonical_json(document)
+    pool_bytes = await asyncio.to_thread(_pool_bytes, pool)
     seed = algorithm.new_seed()
     draw = Draw(
         plan_id=plan.id,
@@ -345,8 +358,7 @@ async def execute_draw(session: AsyncSession, principal: Principal, draw_id: uui
     pool_bytes = gzip.decompress(draw.pool_gz)
     if sha256_hex(pool_bytes) != draw.pool_hash:
         raise Conflict("draw.pool_corrupted", "the stored pool no longer matches its hash")
-    pool = algorithm.pool_from_document(json.loads(pool_bytes))
-    outcome = algorithm.execute(pool, draw.seed)
+    pool, outcome = await asyncio.to_thread(_draw, pool_bytes, draw.seed)
     draw.outcome_gz = _compress(algorithm.outcome_document(outcome))
     draw.state = "executed"
     draw.executed_at = datetime.now(_BUSINESS_TZ)

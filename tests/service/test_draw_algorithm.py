@@ -546,19 +546,31 @@ def test_the_pool_document_round_trips_through_canonical_json(n: int) -> None:
     assert execute(again, seed_for(n)) == execute(pool, seed_for(n))
 
 
+# Strings the JSON encoder escapes, or that the fast path must not take at face value.
+AWKWARD_STRINGS = ['say "hi"', "back\\slash", "new\nline", "\x01", "\x7f", "\u2028", "\xa0"]
+
+
 @pytest.mark.parametrize("n", range(5))
 def test_the_fast_canonical_bytes_are_the_canonical_json(n: int) -> None:
     pool = example_pool() if n == 0 else random_pool(random.Random(3000 + n))
-    if n == 4:  # characters that JSON must escape, and non-ASCII that it must not
-        pool = dataclasses.replace(
-            pool,
-            pre_exclusions=(
-                Exclusion("X", "E", "inactive", {"note": '"\\\n\x01\x7f 食品 \U0001f600'}),
-            ),
-        )
     document = pool_document(pool)
     assert pool_document_bytes(document) == canonical_json(document)
     assert pool_document_hash(document) == digest(document) == pool_hash(pool)
+
+
+@pytest.mark.parametrize("text", [*AWKWARD_STRINGS, "食品 \U0001f600", ""])
+def test_the_fast_canonical_bytes_escape_like_the_encoder(text: str) -> None:
+    pool = dataclasses.replace(
+        example_pool(),
+        candidates=(
+            *example_pool().candidates,
+            Candidate(f"P09{text}", f"E{text}", "0401", text, "A", "0401"),
+        ),
+        pre_exclusions=(Exclusion("X", "E", "inactive", {text: text}),),
+    )
+    document = pool_document(pool)
+    assert pool_document_bytes(document) == canonical_json(document)
+    assert pool_from_document(json.loads(pool_document_bytes(document))) is not None
 
 
 def test_the_pool_document_is_compact_and_sorted() -> None:
