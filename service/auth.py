@@ -201,3 +201,4 @@ EnterpriseReader = Annotated[
     require_roles(Role.ADMIN, Role.REGULATOR, Role.AGENCY, Role.DEPARTMENT, Role.ENTERPRISE),
 ]
 EnterprisePrincipal = Annotated[Principal, require_roles(Role.ENTERPRISE)]
+AgencyPrincipal = Annotated[Principal, require_roles(Role.AGENCY)]

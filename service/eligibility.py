@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +18,7 @@ from models.plan import Sampling
 from models.reference import Department
 from service import audit, six_month_rule
 from service.errors import Conflict, InvalidInput, NotFound
+from service.locking import lock_for_transaction
 from service.six_month_rule import DEFAULT, Eligibility, Organiser, PastSampling, SixMonthConfig
 
 
@@ -128,10 +128,7 @@ def locked_error(decision: EligibilityDecision) -> Conflict:
 
 async def lock_product(session: AsyncSession, product_id: uuid.UUID) -> None:
     """Serialise check-then-insert per product until the transaction ends."""
-    await session.exec(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 6))"),  # type: ignore[call-overload]
-        params={"key": f"product:{product_id}"},
-    )
+    await lock_for_transaction(session, f"product:{product_id}")
 
 
 async def register_sampling(

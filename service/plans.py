@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.plan import Plan, PlanCreate, PlanQuota, PlanRead, PlanState, QuotaRead
 from models.reference import Department, Region
 from models.system import Role
-from service import audit
+from service import audit, events
 from service.auth import Principal
 from service.directory.reference import require_categories, require_region
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -208,6 +208,13 @@ async def transition(session: AsyncSession, actor: str, plan: Plan, target: Plan
     if target is PlanState.CLOSED:
         plan.closed_at = utcnow()
     await session.flush()
+    events.emit(
+        session,
+        f"plan.{target.value}",
+        entity_type="plan",
+        entity_id=plan.id,
+        payload={"department_code": plan.department_code, "kind": plan.kind},
+    )
     audit.record(
         session,
         actor=actor,

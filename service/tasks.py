@@ -1,5 +1,7 @@
 """Sampling tasks (抽查任务). Nobody may tell an enterprise it was drawn before sampling (Order 18
-§14): until a task is sampled only the organiser and the assigned agency see it."""
+§14): until a task is sampled (or refused) only the organiser and the assigned agency see it;
+afterwards the enterprise sees its own tasks and superior regulators see those organised inside
+their region."""
 
 from __future__ import annotations
 
@@ -11,22 +13,43 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from models.plan import Plan, SamplingTask, TaskState
+from models.reference import Department, Region
 from models.system import Role
 from service.auth import Principal
 from service.errors import NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 
+# The states in which the enterprise has met the samplers: the task is no longer a secret.
+DISCLOSED_STATES = (TaskState.SAMPLED.value, TaskState.REFUSED.value)
+
 
 def readable_tasks(principal: Principal) -> SelectOfScalar[SamplingTask]:
     """The one place that bounds task visibility."""
     statement = select(SamplingTask)
+    disclosed = col(SamplingTask.state).in_(DISCLOSED_STATES)
     if principal.role is Role.ADMIN:
         return statement
     if principal.role is Role.AGENCY:
         return statement.where(col(SamplingTask.agency_id) == principal.agency_id)
+    if principal.role is Role.ENTERPRISE:
+        return statement.where(
+            col(SamplingTask.enterprise_uscc) == principal.enterprise_uscc, disclosed
+        )
     if principal.role is Role.REGULATOR:
         organised = select(Plan.id).where(col(Plan.department_code) == principal.department_code)
-        return statement.where(col(SamplingTask.plan_id).in_(organised))
+        organised_below = (
+            select(Plan.id)
+            .join(Department, col(Department.code) == col(Plan.department_code))
+            .join(Region, col(Region.code) == col(Department.region_code))
+            .where(
+                (col(Region.path) == principal.region_path)
+                | col(Region.path).startswith(f"{principal.region_path}/")
+            )
+        )
+        return statement.where(
+            col(SamplingTask.plan_id).in_(organised)
+            | (col(SamplingTask.plan_id).in_(organised_below) & disclosed)
+        )
     return statement.where(col(SamplingTask.id).is_(None))
 
 
