@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from jobs import agencies
+from jobs import agencies, credit, rectification, results
 from models.base import utcnow
 from models.system import JobRun
 from service.db import commit
@@ -50,6 +50,22 @@ REGISTRY: tuple[Job, ...] = (
         name="agencies.mark_expired_cma",
         run=agencies.mark_expired_cma,
         trigger=CronTrigger(hour=0, minute=15, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=results.NAME,
+        run=results.finalise_lapsed,
+        trigger=CronTrigger(hour=0, minute=5, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=rectification.NAME,
+        run=rectification.raise_overdue_deadlines,
+        trigger=CronTrigger(hour=0, minute=45, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=credit.NAME,
+        run=credit.recompute_due,
+        # Hourly, the first run after the results and rectification jobs of the night.
+        trigger=CronTrigger(minute=55, timezone=BUSINESS_TIMEZONE),
     ),
 )
 
