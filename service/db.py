@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import audit
 from service.config import Settings
+from service.credit.projection import project_pending
 
 
 def make_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -54,7 +55,9 @@ def _forget_audit_of_rolled_back_work(session: Session, previous_transaction: An
 
 
 async def commit(session: AsyncSession) -> None:
-    """Append the pending audit records to the chain, then commit."""
+    """Project this unit of work's domain events into the credit files, append the pending audit
+    records to the chain, then commit — all in the one transaction."""
+    await project_pending(session)
     await audit.write_pending(session)
     await session.commit()
 
