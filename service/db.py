@@ -43,6 +43,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @event.listens_for(Session, "before_commit")
 def _refuse_commit_with_unwritten_audit(session: Session) -> None:
     # Every write must reach the audit chain; committing around `commit()` below would lose it.
+    # Releasing a SAVEPOINT fires this event too: only the outermost commit must find it empty.
+    if session.in_nested_transaction():
+        return
     if audit.has_pending(session.info):
         raise RuntimeError("commit with pending audit records: use service.db.commit()")
 

@@ -166,8 +166,10 @@ async def _check_agency_qualified(
 ) -> None:
     # The testing agency's CMA must be valid on the sampling date (rules §3).
     agency = await session.get(TestingAgency, agency_id)
-    if agency is None or not agency.active or not (
-        agency.cma_valid_from <= sampled_on <= agency.cma_valid_until
+    if (
+        agency is None
+        or not agency.active
+        or not (agency.cma_valid_from <= sampled_on <= agency.cma_valid_until)
     ):
         raise Conflict(
             "agency.cma_invalid",
