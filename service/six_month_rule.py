@@ -42,6 +42,7 @@ VERSION = "six-month-rule/1"
 NATIONAL_REGION_CODE = "000000"
 
 Verdict = Literal["conforming", "nonconforming"]
+_VERDICTS = frozenset(get_args(Verdict))
 
 
 class Level(StrEnum):
@@ -156,7 +157,7 @@ class PastSampling:
         # A datetime is a date subclass but cannot be compared with a date.
         if isinstance(self.sampled_on, datetime) or not isinstance(self.sampled_on, date):
             raise TypeError(f"sampled_on must be a date, got {self.sampled_on!r}")
-        if self.verdict is not None and self.verdict not in get_args(Verdict):
+        if self.verdict is not None and self.verdict not in _VERDICTS:
             raise ValueError(f"verdict must be conforming, nonconforming or None: {self.verdict!r}")
 
 

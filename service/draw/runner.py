@@ -32,7 +32,8 @@ from service.auth import Principal
 from service.canonical import canonical_json, sha256_hex
 from service.config import get_settings
 from service.draw import algorithm
-from service.eligibility import history_window_start, organiser_of, past_sampling
+from service.draw.model import gc_paused
+from service.eligibility import history_window_start, organiser_of
 from service.errors import Conflict, NotFound
 from service.plans import ensure_organiser, get_plan, plan_quotas, transition
 from service.six_month_rule import SixMonthConfig
@@ -129,7 +130,7 @@ async def build_pool(
         candidates.append(candidate)
 
     organiser = organiser_of(await _organiser(session, plan.department_code))
-    history = await _recent_history(session, on, config)
+    history = await _recent_history(session, organiser, on, config)
     plan_kind = PlanKind(plan.kind)
     eligible: list[algorithm.Candidate] = []
     for candidate in candidates:
@@ -185,17 +186,48 @@ async def _organiser(session: AsyncSession, code: str) -> Department:
 
 
 async def _recent_history(
-    session: AsyncSession, on: date, config: SixMonthConfig
+    session: AsyncSession, organiser: six_month_rule.Organiser, on: date, config: SixMonthConfig
 ) -> dict[str, list[six_month_rule.PastSampling]]:
-    rows = await session.exec(
-        select(Sampling).where(
+    """Samplings in the lock window that could block this organiser at all: its own (R2),
+    passed national/provincial ones (R1) and any by a higher level (R3). A superset of what
+    the rules block — the pure check still decides — but a tenth of the window's rows."""
+    higher = [
+        level.value
+        for level in six_month_rule.Level
+        if six_month_rule.is_higher(level, organiser.level)
+    ]
+    rows = await session.exec(  # type: ignore[call-overload]
+        sa_select(
+            col(Sampling.id),
+            col(Sampling.product_id),
+            col(Sampling.department_code),
+            col(Sampling.level),
+            col(Sampling.region_code),
+            col(Sampling.sampled_on),
+            col(Sampling.verdict),
+        ).where(
             col(Sampling.sampled_on) >= history_window_start(on, config),
             col(Sampling.sampled_on) <= on,
+            (col(Sampling.department_code) == organiser.department_code)
+            | (
+                (col(Sampling.verdict) == "conforming")
+                & col(Sampling.level).in_(["national", "provincial"])
+            )
+            | col(Sampling.level).in_(higher),
         )
     )
+    organisers: dict[str, six_month_rule.Organiser] = {}
     history: dict[str, list[six_month_rule.PastSampling]] = defaultdict(list)
-    for row in rows:
-        history[str(row.product_id)].append(past_sampling(row))
+    for sampling_id, product_id, department, level, region, sampled_on, verdict in rows:
+        past_organiser = organisers.get(department)
+        if past_organiser is None:
+            past_organiser = six_month_rule.Organiser(
+                department, six_month_rule.Level(level), region
+            )
+            organisers[department] = past_organiser
+        history[str(product_id)].append(
+            six_month_rule.PastSampling(str(sampling_id), past_organiser, sampled_on, verdict)
+        )
     return history
 
 
@@ -272,7 +304,7 @@ def _draw(pool_bytes: bytes, seed: str) -> tuple[algorithm.Pool, algorithm.DrawO
 
 
 def _compress(document: Any) -> bytes:
-    return gzip.compress(canonical_json(document), compresslevel=6, mtime=0)
+    return gzip.compress(canonical_json(document), compresslevel=1, mtime=0)
 
 
 def _decompress(data: bytes) -> Any:
@@ -299,7 +331,8 @@ async def commit_draw(session: AsyncSession, principal: Principal, plan_id: uuid
             "draw.exists", f"plan {plan.id} already has draw {existing}", draw_id=str(existing)
         )
     on = max(plan.period_start, business_today())
-    pool = await build_pool(session, plan, list(await plan_quotas(session, plan.id)), on)
+    with gc_paused():  # a million short-lived candidates, no reference cycles
+        pool = await build_pool(session, plan, list(await plan_quotas(session, plan.id)), on)
     pool_bytes = await asyncio.to_thread(_pool_bytes, pool)
     seed = algorithm.new_seed()
     draw = Draw(
@@ -309,7 +342,7 @@ async def commit_draw(session: AsyncSession, principal: Principal, plan_id: uuid
         seed_commitment=algorithm.seed_commitment(seed),
         seed=seed,
         evaluated_on=on,
-        pool_gz=gzip.compress(pool_bytes, compresslevel=6, mtime=0),
+        pool_gz=gzip.compress(pool_bytes, compresslevel=1, mtime=0),
         pool_size=len(pool.candidates),
         config={
             "six_month_rule": six_month_config().as_record(),
