@@ -17,7 +17,7 @@ from models.reference import Department, Region
 from models.system import Role
 from service import audit, events
 from service.auth import Principal
-from service.directory.reference import require_categories, require_region
+from service.directory.reference import regions_inside, require_categories, require_region
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 from service.six_month_rule import region_contains
@@ -37,10 +37,7 @@ def readable_plans(principal: Principal) -> SelectOfScalar[Plan]:
     superiors (which they help carry out); admins read all."""
     statement = select(Plan)
     if principal.role is not Role.ADMIN:
-        inside = select(Region.code).where(
-            (col(Region.path) == principal.region_path)
-            | col(Region.path).startswith(f"{principal.region_path}/")
-        )
+        inside = regions_inside(principal.region_path)
         ancestors = (principal.region_path or "").split("/")
         statement = statement.where(
             col(Plan.region_code).in_(inside) | col(Plan.region_code).in_(ancestors)

@@ -21,10 +21,10 @@ from models.enterprise import Enterprise, Product
 from models.reference import Department
 from models.results import Result, Retest, Sample, TestReport, Verdict
 from models.results_api import PublicFailingItem, PublicResultRead
-from service.directory.reference import require_region
+from service.directory.reference import regions_inside, require_region
 from service.errors import InvalidInput, NotFound
 from service.pagination import PageRequest, PageResult, decode_cursor, encode_cursor
-from service.results import effective_items, regions_inside
+from service.results import effective_items
 from service.uscc import normalise_uscc
 
 _original = aliased(TestReport, name="original_report")

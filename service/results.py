@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from models.reference import Department, Region
+from models.reference import Department
 from models.results import Objection, Result, ResultState, Retest, Sample, TestReport, Verdict
 from models.results_api import (
     MyResultRead,
@@ -27,17 +27,10 @@ from models.results_api import (
 )
 from models.system import Role
 from service.auth import Principal
-from service.directory.reference import require_region
+from service.directory.reference import regions_inside, require_region
 from service.errors import NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 from service.uscc import normalise_uscc
-
-
-def regions_inside(path: str) -> SelectOfScalar[str]:
-    """The codes of the region with this path and of every region below it (roll-up)."""
-    return select(Region.code).where(
-        (col(Region.path) == path) | col(Region.path).startswith(f"{path}/")
-    )
 
 
 def _scope(principal: Principal) -> ColumnElement[bool]:

@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from models.plan import Plan, SamplingTask, TaskState
-from models.reference import Department, Region
+from models.reference import Department
 from models.system import Role
 from service.auth import Principal
+from service.directory.reference import regions_inside
 from service.errors import NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 
@@ -40,11 +41,7 @@ def readable_tasks(principal: Principal) -> SelectOfScalar[SamplingTask]:
         organised_below = (
             select(Plan.id)
             .join(Department, col(Department.code) == col(Plan.department_code))
-            .join(Region, col(Region.code) == col(Department.region_code))
-            .where(
-                (col(Region.path) == principal.region_path)
-                | col(Region.path).startswith(f"{principal.region_path}/")
-            )
+            .where(col(Department.region_code).in_(regions_inside(principal.region_path)))
         )
         return statement.where(
             col(SamplingTask.plan_id).in_(organised)

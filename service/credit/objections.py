@@ -29,12 +29,12 @@ from models.credit import (
     ObjectionState,
 )
 from models.enterprise import Enterprise
-from models.reference import Region
 from models.system import Role
 from service import audit, events
 from service.auth import Principal
 from service.credit import standing
 from service.credit.ledger import event_state
+from service.directory.reference import regions_inside
 from service.errors import Conflict, NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 
@@ -44,10 +44,7 @@ def objection_state(objection: CreditObjection) -> dict[str, object]:
 
 
 def _enterprises_in_region(principal: Principal) -> SelectOfScalar[str]:
-    inside = select(Region.code).where(
-        (col(Region.path) == principal.region_path)
-        | col(Region.path).startswith(f"{principal.region_path}/")
-    )
+    inside = regions_inside(principal.region_path)
     return select(Enterprise.uscc).where(col(Enterprise.region_code).in_(inside))
 
 

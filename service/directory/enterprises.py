@@ -15,7 +15,7 @@ from models.reference import Region
 from models.system import Role
 from service import audit
 from service.auth import Principal
-from service.directory.reference import require_region
+from service.directory.reference import regions_inside, require_region
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 from service.uscc import Uscc, normalise_uscc, parse_uscc
@@ -80,10 +80,7 @@ async def list_enterprises(
     statement = readable_enterprises(principal)
     if filters.region_code is not None:
         region = await require_region(session, filters.region_code)
-        inside = select(Region.code).where(
-            (col(Region.path) == region.path) | col(Region.path).startswith(region.path + "/")
-        )
-        statement = statement.where(col(Enterprise.region_code).in_(inside))
+        statement = statement.where(col(Enterprise.region_code).in_(regions_inside(region.path)))
     if filters.size is not None:
         statement = statement.where(col(Enterprise.size) == filters.size.value)
     if filters.active is not None:

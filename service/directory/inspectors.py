@@ -22,12 +22,12 @@ from models.agency import (
 )
 from models.base import utcnow
 from models.enterprise import Enterprise
-from models.reference import Department, Region
+from models.reference import Department
 from models.system import Role
 from service import audit
 from service.auth import Principal
 from service.directory.enterprises import ensure_can_write_in
-from service.directory.reference import require_categories, require_region
+from service.directory.reference import regions_inside, require_categories, require_region
 from service.errors import Conflict, InvalidInput, NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 from service.uscc import normalise_uscc
@@ -38,13 +38,8 @@ def readable_inspectors(principal: Principal) -> SelectOfScalar[Inspector]:
     departments inside its region."""
     statement = select(Inspector)
     if principal.role is not Role.ADMIN:
-        inside = (
-            select(Department.code)
-            .join(Region, col(Region.code) == col(Department.region_code))
-            .where(
-                (col(Region.path) == principal.region_path)
-                | col(Region.path).startswith(f"{principal.region_path}/")
-            )
+        inside = select(Department.code).where(
+            col(Department.region_code).in_(regions_inside(principal.region_path))
         )
         statement = statement.where(col(Inspector.department_code).in_(inside))
     return statement

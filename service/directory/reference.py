@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.common import DepartmentLevel, RegionLevel
 from models.reference import Department, DepartmentCreate, DepartmentUpdate, ProductCategory, Region
@@ -21,6 +22,14 @@ _LEVEL_FOR_REGION = {
     RegionLevel.PREFECTURE: DepartmentLevel.MUNICIPAL,
     RegionLevel.COUNTY: DepartmentLevel.COUNTY,
 }
+
+
+def regions_inside(path: str | None) -> SelectOfScalar[str]:
+    """The codes of the region with this path and of every region below it: the one definition
+    of "inside a region" that scopes and roll-ups use."""
+    return select(Region.code).where(
+        (col(Region.path) == path) | col(Region.path).startswith(f"{path}/")
+    )
 
 
 async def get_region(session: AsyncSession, code: str) -> Region:

@@ -21,10 +21,11 @@ from models.rectification_api import (
     FollowUpRound,
     RectificationRead,
 )
-from models.reference import Department, Region
+from models.reference import Department
 from models.results import Event, Rectification, RectificationState, Result, ResultState
 from models.system import Role
 from service.auth import Principal
+from service.directory.reference import regions_inside
 from service.errors import NotFound
 from service.pagination import PageRequest, PageResult, keyset_page
 from service.rectification.terms import deadlines, next_step
@@ -47,10 +48,7 @@ def readable_rectifications(principal: Principal) -> SelectOfScalar[Rectificatio
     if principal.role is Role.ENTERPRISE:
         return statement.where(col(Rectification.enterprise_uscc) == principal.enterprise_uscc)
     if principal.role is Role.REGULATOR:
-        inside = select(Region.code).where(
-            (col(Region.path) == principal.region_path)
-            | col(Region.path).startswith(f"{principal.region_path}/")
-        )
+        inside = regions_inside(principal.region_path)
         organisers = select(Department.code).where(col(Department.region_code).in_(inside))
         enterprises = select(Enterprise.uscc).where(col(Enterprise.region_code).in_(inside))
         return statement.where(
