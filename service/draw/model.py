@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 ALGORITHM_VERSION = "draw/1"
+VERSION = ALGORITHM_VERSION  # style rule 8: every pure core exposes its VERSION
 
 RiskClass = Literal["A", "B", "C", "D"]
 RISK_CLASSES: tuple[RiskClass, ...] = get_args(RiskClass)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from service.canonical import canonical_json, digest
-from service.draw import (
+from service.draw.algorithm import (
     ALGORITHM_VERSION,
     DEFAULT_RISK_WEIGHTS,
     RISK_CLASSES,
