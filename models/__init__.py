@@ -2,6 +2,13 @@
 table on the shared metadata (Alembic and the tests rely on that)."""
 
 from models.agency import Inspector, InspectorConflict, TestingAgency
+from models.credit import (
+    CreditEvent,
+    CreditModel,
+    CreditObjection,
+    CreditScore,
+    CreditStanding,
+)
 from models.enterprise import Enterprise, Product
 from models.plan import Draw, Plan, PlanQuota, Sampling, SamplingTask
 from models.reference import Department, ProductCategory, Region
@@ -17,13 +24,20 @@ from models.results import (
     Sample,
     TestReport,
 )
+from models.stats import PassRateRollup
 from models.system import ApiKey, AuditEntry, AuditHead, JobRun, Role
 
 __all__ = [
     "CalendarOverride",
     "CalendarYear",
+    "CreditEvent",
+    "CreditModel",
+    "CreditObjection",
+    "CreditScore",
+    "CreditStanding",
     "Event",
     "Objection",
+    "PassRateRollup",
     "Rectification",
     "Refusal",
     "Result",

@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from routers import (
     admin,
     agencies,
+    calendar,
+    credit,
     departments,
     enterprises,
     imports,
@@ -18,6 +20,7 @@ from routers import (
     reports,
     results,
     samples,
+    stats,
     tasks,
 )
 
@@ -34,7 +37,10 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     results.router,
     rectifications.router,
+    stats.router,
+    credit.router,
     me.router,
     public.router,
+    calendar.router,
     admin.router,
 ]

@@ -1,4 +1,4 @@
-"""The `qcs` command line: serve, migrate, seed, openapi, keys, audit, jobs."""
+"""The `qcs` command line: serve, migrate, seed, openapi, keys, audit, stats, jobs."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> s
     from models.system import Role
     from seed.demo import database_is_empty, load_demo
     from seed.demo_plans import load_demo_plans
+    from seed.demo_results import load_demo_results
     from seed.loader import load_reference
     from service.auth import create_key, system_principal
 
@@ -72,7 +73,8 @@ def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> s
         if not only_if_empty or await database_is_empty(session):
             counts = await load_demo(session, actor)
             rounds = await load_demo_plans(session)
-            print(f"demo data loaded: {counts}, {rounds}", file=sys.stderr)
+            history = await load_demo_results(session, actor=actor)
+            print(f"demo data loaded: {counts}, {rounds}, {history}", file=sys.stderr)
         _, secret = await create_key(session, actor=actor, role=Role.ADMIN, name="demo admin")
         return secret
 
@@ -179,6 +181,21 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_stats_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from service.auth import system_principal
+    from service.stats import RebuildReport, rebuild
+
+    async def work(session: AsyncSession) -> RebuildReport:
+        return await rebuild(session, actor=system_principal("cli").actor)
+
+    with database(settings) as url:
+        report = _with_session(url, settings, work)
+    print(f"pass-rate rollup rebuilt: {report.results} final results, {report.rows} rows")
+    return 0
+
+
 def cmd_jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.scheduler import job_named, run_job
     from service.db import make_engine, make_sessionmaker
@@ -239,6 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser("verify", help="verify the audit hash chain").set_defaults(
         handler=cmd_audit_verify
     )
+
+    stats = commands.add_parser("stats", help="pass-rate statistics").add_subparsers(
+        dest="stats", required=True
+    )
+    stats.add_parser(
+        "rebuild", help="recompute the pass-rate rollup from the final results"
+    ).set_defaults(handler=cmd_stats_rebuild)
 
     jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(
         dest="jobs", required=True

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.base import utcnow
 from models.results import Result, ResultState
-from service import audit, events, rectification
+from service import audit, events, rectification, stats
 from service.errors import Conflict
 
 
@@ -29,6 +29,7 @@ async def make_final(
     result.published_on = on
     result.updated_at = utcnow()
     await session.flush()
+    await stats.record_final(session, result)
     payload = {
         "verdict": result.verdict,
         "reason": reason,

@@ -1,0 +1,665 @@
+"""Benchmark: pass-rate queries over 10,000,000 final results, and what the rollup costs
+finalisation. Targets: any one- or two-dimension query over any period under 100 ms at p95; the
+rollup under 20 % of result-finalisation throughput.
+
+Run by hand (not a test): `uv run python bench/pass_rates.py [--results 10000000]` (~30 min).
+
+What is measured, honestly:
+- Scale. The regions are the seeded Henan and Hubei tree plus 29 synthetic provinces of 11
+  prefectures and 9 counties each (3,127 county-level units, 354 prefecture-level: the national
+  count), so region grains have national cardinality. Categories are the 96 seeded ones (75
+  leaves); agencies 12 per province (372).
+- Raw results. 10M rows are generated into the real `results` table by `INSERT … SELECT
+  generate_series` inside the server. Its foreign keys, unique constraints and secondary
+  indexes are dropped first, so plans, tasks, samples and reports need not exist 10M times;
+  the rows have the real columns and the state/verdict/dimension mix below. 97 % are final.
+- Rollup. Built by the service's own `rebuild` (the same GROUPING SETS statement `make_final`
+  runs per result), timed.
+- Queries. A matrix of every one- and two-dimension `group_by` (regions at three levels,
+  categories at three depths, level, kind, channel, size, agency, month/quarter/year) over five
+  periods (a month, a quarter, a year, all 36 months, an unaligned 17 months), plus each
+  county-level shape within one province. Each is timed three times after a warm-up through
+  `service.stats.query.pass_rates` (SQL, names, Decimal rates and Wilson bounds, the response
+  model) and through its SQL alone. Baseline: the same GROUP BY over the raw results for a
+  sample of shapes, same run.
+- Finalisation. The demo directory and history are loaded first (real rows, foreign keys and
+  all) and their ~4,400 results set back to `notified`; after the scale run they are made final
+  through `make_final` (event, audit record, rectification, commit with the audit chain) into
+  the full-size rollup, in alternating rounds with the rollup update on and patched out, one
+  result per transaction (as an objection decision) and 100 per transaction (as the lapse
+  job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.reference import Region  # noqa: E402
+from models.stats import RegionGrouping  # noqa: E402
+from seed.demo import load_demo  # noqa: E402
+from seed.demo_results import load_demo_results  # noqa: E402
+from seed.loader import load_reference  # noqa: E402
+from service import embedded_pg, stats  # noqa: E402
+from service.auth import system_principal  # noqa: E402
+from service.config import Settings  # noqa: E402
+from service.db import commit, make_engine, make_sessionmaker  # noqa: E402
+from service.migrations import upgrade  # noqa: E402
+from service.stats import params, query  # noqa: E402
+from service.stats.grains import choose_grain  # noqa: E402
+
+RESULT = ROOT / "bench" / "results" / "pass_rates.md"
+TARGET_MS = 100.0
+TARGET_OVERHEAD = 0.20
+TODAY = date(2027, 1, 15)
+ACTOR = system_principal("bench")
+# Province codes of the 29 provinces the seed does not have.
+OTHER_PROVINCES = (11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 43, 44, 45, 46,
+                   50, 51, 52, 53, 54, 61, 62, 63, 64, 65)  # fmt: skip
+PERIODS = {
+    "month": ("2025-07", "2025-07"),
+    "quarter": ("2025-07", "2025-09"),
+    "year": ("2025-01", "2025-12"),
+    "36 months": ("2024-01", "2026-12"),
+    "17 months (unaligned)": ("2024-08", "2025-12"),
+}
+
+
+def settings(url: str) -> Settings:
+    # Rebuilding from 10M rows takes minutes; the app's 30 s statement timeout would stop it.
+    return Settings(database_url=url, scheduler=False, db_statement_timeout_ms=3_600_000)
+
+
+async def run_sql(engine: AsyncEngine, *statements: str) -> None:
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+
+
+# --- the national region tree and 10M results --------------------------------------------
+
+
+def national_regions() -> list[dict[str, Any]]:
+    """29 synthetic provinces of 11 prefectures of 9 counties, beside the seeded two."""
+    rows = []
+    for province in OTHER_PROVINCES:
+        p = f"{province}0000"
+        rows.append({"code": p, "name": f"省{province}", "level": "province",
+                     "parent_code": "000000", "path": f"000000/{p}"})  # fmt: skip
+        for city in range(1, 12):
+            c = f"{province}{city:02d}00"
+            rows.append({"code": c, "name": f"市{c}", "level": "prefecture", "parent_code": p,
+                         "path": f"000000/{p}/{c}"})  # fmt: skip
+            for county in range(1, 10):
+                x = f"{c[:4]}{county:02d}"
+                rows.append({"code": x, "name": f"县{x}", "level": "county", "parent_code": c,
+                             "path": f"000000/{p}/{c}/{x}"})  # fmt: skip
+    return rows
+
+
+RELAX_RESULTS = """
+DO $$ DECLARE c record; BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+           WHERE conrelid = 'results'::regclass AND contype IN ('f', 'u') LOOP
+    EXECUTE format('ALTER TABLE results DROP CONSTRAINT %I', c.conname);
+  END LOOP;
+  FOR c IN SELECT indexrelid::regclass::text AS name FROM pg_index
+           WHERE indrelid = 'results'::regclass AND NOT indisprimary LOOP
+    EXECUTE format('DROP INDEX %s', c.name);
+  END LOOP;
+END $$;
+"""
+
+# One chunk of results. Nonconformity ~11 % overall, higher for small enterprises and online;
+# agencies are drawn among the twelve of the result's province; 97 % are final.
+RESULT_CHUNK = """
+WITH units AS (
+  SELECT array_agg(code ORDER BY code) AS codes FROM regions r
+  WHERE level = 'county' OR (level = 'prefecture'
+        AND NOT EXISTS (SELECT 1 FROM regions c WHERE c.parent_code = r.code))
+), leaves AS (
+  SELECT array_agg(code ORDER BY code) AS codes FROM product_categories p
+  WHERE NOT EXISTS (SELECT 1 FROM product_categories c WHERE c.parent_code = p.code)
+), drawn AS (
+  SELECT units.codes[1 + floor(random() * cardinality(units.codes))::int] AS region,
+         leaves.codes[1 + floor(random() * cardinality(leaves.codes))::int] AS category,
+         random() AS level, random() AS kind, random() AS place, random() AS size,
+         random() AS verdict, random() AS state, floor(random() * 12)::int AS agency,
+         date '2024-01-01' + floor(random() * 1096)::int AS sampled_on
+  FROM units, leaves, generate_series(1, :rows)
+), shaped AS (
+  SELECT d.*,
+    CASE WHEN place < 0.5 THEN 'production' WHEN place < 0.83 THEN 'circulation'
+         ELSE 'e_commerce' END AS place_type,
+    CASE WHEN size < 0.05 THEN 'large' WHEN size < 0.2 THEN 'medium' WHEN size < 0.7 THEN 'small'
+         WHEN size < 0.95 THEN 'micro' END AS enterprise_size
+  FROM drawn d
+)
+INSERT INTO results (id, sample_id, task_id, plan_id, product_id, enterprise_uscc,
+  organiser_code, plan_level, plan_kind, category_code, region_code, place_type,
+  enterprise_size, agency_id, sampled_on, original_report_id, report_id, verdict, state,
+  notified_on, objection_window_ends_on, final_on, published_on, created_at, updated_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(),
+  gen_random_uuid(), '91' || region || '0000000000', 'scjg-' || left(region, 2) || '0000',
+  CASE WHEN level < 0.05 THEN 'national' WHEN level < 0.5 THEN 'provincial'
+       WHEN level < 0.9 THEN 'municipal' ELSE 'county' END,
+  CASE WHEN kind < 0.8 THEN 'routine' WHEN kind < 0.92 THEN 'special'
+       WHEN kind < 0.98 THEN 'follow_up' ELSE 'emergency' END,
+  category, region, place_type, enterprise_size,
+  md5(left(region, 2) || '/' || agency)::uuid, sampled_on,
+  '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000001',
+  CASE WHEN verdict < 0.06 * (CASE enterprise_size WHEN 'large' THEN 0.2 WHEN 'medium' THEN 0.7
+                                  WHEN 'small' THEN 1.2 ELSE 1.4 END)
+                        * (CASE place_type WHEN 'e_commerce' THEN 2.2 ELSE 1 END) * 1.4
+       THEN 'nonconforming' ELSE 'conforming' END,
+  CASE WHEN state < 0.97 THEN 'final' ELSE 'notified' END,
+  sampled_on + 20, sampled_on + 36,
+  CASE WHEN state < 0.97 THEN sampled_on + 37 END, CASE WHEN state < 0.97 THEN sampled_on + 37 END,
+  now(), now()
+FROM shaped
+"""
+
+
+async def build_results(engine: AsyncEngine, count: int, chunk: int = 1_000_000) -> float:
+    await run_sql(engine, RELAX_RESULTS)
+    started = time.perf_counter()
+    done = 0
+    while done < count:
+        rows = min(chunk, count - done)
+        async with engine.begin() as connection:
+            await connection.execute(text(RESULT_CHUNK), {"rows": rows})
+        done += rows
+        print(f"  results: {done:,}", flush=True)
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("VACUUM ANALYZE results"))
+    return time.perf_counter() - started
+
+
+# --- the query matrix ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    family: str
+    dimension: str
+    region_level: RegionGrouping | None = None
+    category_depth: int | None = None
+
+
+AXES = [
+    *(Axis(f"region@{lv.value}", "region", "region", region_level=lv) for lv in RegionGrouping),
+    *(Axis(f"category@{d}", "category", "category", category_depth=d) for d in (1, 2, 3)),
+    *(Axis(d, d, d) for d in ("plan_level", "plan_kind", "place_type", "enterprise_size")),
+    Axis("agency", "agency", "agency"),
+    *(Axis(t, "time", t) for t in ("month", "quarter", "year")),
+]
+
+
+@dataclass(frozen=True)
+class Shape:
+    axes: tuple[Axis, ...]
+    period: str
+    within: str | None = None  # a province filter
+
+    @property
+    def name(self) -> str:
+        names = " × ".join(a.name for a in self.axes) or "(overall)"
+        return names + (f" in {self.within}" if self.within else "")
+
+    @property
+    def county(self) -> bool:
+        return any(a.name == "region@county" for a in self.axes)
+
+    def request(self) -> query.PassRateRequest:
+        first, last = PERIODS[self.period]
+        level = next((a.region_level for a in self.axes if a.region_level), None)
+        depth = next((a.category_depth for a in self.axes if a.category_depth), None)
+        return query.PassRateRequest(
+            group_by=[a.dimension for a in self.axes],
+            region_level=level,
+            category_depth=depth,
+            filters=query.Filters(region=self.within),
+            date_from=first,
+            date_to=last,
+        )
+
+
+def shapes() -> list[Shape]:
+    combos: list[tuple[Axis, ...]] = [(), *((a,) for a in AXES)]
+    combos += [(a, b) for a, b in itertools.combinations(AXES, 2) if a.family != b.family]
+    matrix = [Shape(axes, period) for axes in combos for period in PERIODS]
+    matrix += [
+        Shape(axes, period, within="410000")
+        for axes in combos
+        for period in PERIODS
+        if any(a.name == "region@county" for a in axes)
+    ]
+    return matrix
+
+
+@dataclass
+class Timing:
+    shape: Shape
+    service_ms: list[float] = field(default_factory=list)
+    sql_ms: list[float] = field(default_factory=list)
+    rows: int = 0
+    grain: int = -1
+
+
+def since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure_queries(engine: AsyncEngine, matrix: list[Shape], runs: int) -> list[Timing]:
+    timings = []
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        for index, shape in enumerate(matrix):
+            timing = Timing(shape)
+            request = shape.request()
+            started = time.perf_counter()
+            report = await query.pass_rates(session, request, today=TODAY)  # warm-up
+            # Bulk answers (seconds each) are timed once more, not `runs` times.
+            repeat = runs if since(started) < 1_000 else 1
+            timing.rows = len(report.rows)
+            first, last = params.month_range(request.date_from, request.date_to, today=TODAY)
+            aggregation = query.Aggregation(
+                dimensions=tuple(a.dimension for a in shape.axes),
+                region_level=request.region_level or RegionGrouping.PREFECTURE,
+                category_depth=request.category_depth or 1,
+                filters=request.filters,
+                first=first,
+                last=last,
+                scope=(shape.within,) if shape.within else (),
+            )
+            timing.grain = choose_grain(query._need(aggregation)).id
+            for _ in range(repeat):
+                started = time.perf_counter()
+                await query.pass_rates(session, request, today=TODAY)
+                timing.service_ms.append(since(started))
+                started = time.perf_counter()
+                await query.aggregate(session, aggregation)
+                timing.sql_ms.append(since(started))
+            await session.rollback()
+            timings.append(timing)
+            if index % 50 == 0:
+                print(f"  queries: {index}/{len(matrix)} {shape.name} {shape.period}", flush=True)
+    return timings
+
+
+# --- the baseline: the same GROUP BY over the raw results --------------------------------
+
+_RAW_KEYS = {
+    "region@province": "coalesce(nullif(split_part(g.path, '/', 2), ''), "
+    "left(r.region_code, 2) || '0000')",
+    "region@prefecture": "coalesce(nullif(split_part(g.path, '/', 3), ''), r.region_code)",
+    "region@county": "r.region_code",
+    "category@1": "left(r.category_code, 2)",
+    "category@2": "left(r.category_code, 4)",
+    "category@3": "left(r.category_code, 6)",
+    "plan_level": "r.plan_level",
+    "plan_kind": "r.plan_kind",
+    "place_type": "r.place_type",
+    "enterprise_size": "coalesce(r.enterprise_size, 'unknown')",
+    "agency": "r.agency_id",
+    "month": "date_trunc('month', r.sampled_on)",
+    "quarter": "date_trunc('quarter', r.sampled_on)",
+    "year": "date_trunc('year', r.sampled_on)",
+}
+BASELINE = [
+    (),
+    ("region@province",),
+    ("region@prefecture",),
+    ("category@1",),
+    ("place_type",),
+    ("enterprise_size",),
+    ("region@prefecture", "year"),
+    ("category@1", "place_type"),
+    ("plan_level", "enterprise_size"),
+    ("agency", "month"),
+]
+
+
+def raw_sql(shape: Shape) -> str:
+    first, last = PERIODS[shape.period]
+    keys = [_RAW_KEYS[a.name] for a in shape.axes]
+    where = [
+        "r.state = 'final'",
+        f"r.sampled_on >= date '{first}-01'",
+        f"r.sampled_on < date '{last}-01' + interval '1 month'",
+    ]
+    if shape.within:
+        where.append(f"split_part(g.path, '/', 2) = '{shape.within}'")
+    listed = "".join(f"{k}, " for k in keys)
+    grouped = f" GROUP BY {', '.join(keys)}" if keys else ""
+    return (
+        f"SELECT {listed}count(*), count(*) FILTER (WHERE r.verdict = 'nonconforming') "  # noqa: S608 - our own expressions
+        f"FROM results r LEFT JOIN regions g ON g.code = r.region_code "
+        f"WHERE {' AND '.join(where)}{grouped}"
+    )
+
+
+async def measure_baseline(engine: AsyncEngine, timings: list[Timing], runs: int) -> list[Any]:
+    by_shape = {(t.shape.axes, t.shape.period, t.shape.within): t for t in timings}
+    compared = []
+    for names in BASELINE:
+        axes = tuple(next(a for a in AXES if a.name == n) for n in names)
+        for period in ("year", "36 months"):
+            shape = Shape(axes, period)
+            raw = []
+            async with engine.connect() as connection:
+                for _ in range(runs):
+                    started = time.perf_counter()
+                    await connection.execute(text(raw_sql(shape)))
+                    raw.append(since(started))
+            rollup = by_shape[(axes, period, None)]
+            compared.append((shape, statistics.median(raw), statistics.median(rollup.sql_ms)))
+            print(f"  baseline: {shape.name} {period} {compared[-1][1]:.0f} ms", flush=True)
+    return compared
+
+
+# --- finalisation throughput with and without the rollup ---------------------------------
+
+
+async def finalisation(url: str, rounds: int, per_round: int, batch: int) -> dict[str, float]:
+    """Results made final per second (the median of the rounds), with the rollup update and
+    with it patched out. The modes alternate A B B A … so that drift (other sessions on the
+    machine, a growing table) weighs on both alike; one round of each warms up first."""
+    from models.results import Result
+    from service.finality import make_final
+
+    engine = make_engine(url, settings(url))
+    maker = make_sessionmaker(engine)
+    async with maker() as session:
+        found = await session.exec(
+            # The demo's results: the synthetic ones have no plan, product or enterprise.
+            text(
+                "SELECT id FROM results WHERE state = 'notified' "
+                "AND plan_id IN (SELECT id FROM plans) ORDER BY id"
+            )  # type: ignore[call-overload]
+        )
+        ids = list(found.scalars())
+    original = stats.record_final
+
+    async def skip(session: Any, result: Any) -> None:
+        return None
+
+    async def round_(chunk: list[Any], with_rollup: bool) -> float:
+        stats.record_final = original if with_rollup else skip
+        started = time.perf_counter()
+        async with maker() as session:
+            results = (
+                await session.exec(
+                    select(Result).where(col(Result.id).in_(chunk)).order_by(col(Result.id))
+                )
+            ).all()
+            for index, result in enumerate(results, 1):
+                await make_final(
+                    session, result, on=date(2026, 6, 1), actor="bench", reason="window_lapsed"
+                )
+                if index % batch == 0 or index == len(results):
+                    await commit(session)
+        return len(chunk) / (time.perf_counter() - started)
+
+    rates: dict[str, list[float]] = {"with rollup": [], "without rollup": []}
+    for warm_up in (True, False):
+        chunk, ids = ids[: per_round // 2], ids[per_round // 2 :]
+        await round_(chunk, warm_up)
+    for number in range(rounds):
+        with_rollup = number % 4 in (0, 3)
+        chunk, ids = ids[:per_round], ids[per_round:]
+        rates["with rollup" if with_rollup else "without rollup"].append(
+            await round_(chunk, with_rollup)
+        )
+    stats.record_final = original
+    await engine.dispose()
+    return {mode: statistics.median(values) for mode, values in rates.items()}
+
+
+async def prepare_demo(engine: AsyncEngine) -> int:
+    """The demo directory and history (real rows, foreign keys and all), its final results set
+    back to notified for `finalisation`; the rollup emptied for the scale run."""
+    async with make_sessionmaker(engine)() as session:
+        await load_demo(session, ACTOR)
+        await load_demo_results(session, actor=ACTOR)
+        await commit(session)
+    await run_sql(
+        engine,
+        "UPDATE results SET state = 'notified', final_on = NULL, published_on = NULL, "
+        "fee_bearer = NULL WHERE state = 'final'",
+        "TRUNCATE pass_rate_rollup",
+    )
+    async with engine.connect() as connection:
+        count = (
+            await connection.execute(text("SELECT count(*) FROM results WHERE state = 'notified'"))
+        ).scalar_one()
+    return int(count)
+
+
+# --- the run and its report ----------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def summary(timings: list[Timing], pick: Callable[[Timing], list[float]]) -> str:
+    values = [v for t in timings for v in pick(t)]
+    if not values:
+        return "— | — | — | —"
+    p95 = percentile(values, 0.95)
+    return (
+        f"{percentile(values, 0.5):.1f} | {p95:.1f} | {max(values):.1f} | "
+        f"{'met' if p95 < TARGET_MS else 'missed'}"
+    )
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = int(Path("/proc/meminfo").read_text().splitlines()[0].split()[1]) / 1024 / 1024
+    return [
+        f"- CPU: {os.cpu_count()} × {cpu}; memory {memory:.1f} GiB; {platform.platform()}",
+        f"- Python {platform.python_version()}; load average at the end "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} (other sessions share the machine)",
+    ]
+
+
+def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) -> str:
+    lines = [
+        "# Benchmark result: pass-rate statistics",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `uv run python bench/pass_rates.py "
+        f"--results {facts['results']}`. What is measured: see the docstring of "
+        "`bench/pass_rates.py`.",
+        "",
+        "## Data",
+        "",
+        f"- {facts['results']:,} results ({facts['final']:,} final) over 2024-01 … 2026-12, "
+        f"generated in {facts['generate_s']:.0f} s; {facts['regions']}.",
+        f"- Rollup rebuilt from them by `service.stats.rebuild` in {facts['rebuild_s']:.0f} s: "
+        f"{facts['rollup_rows']:,} rows, {facts['rollup_size']} with its index. Rows per grain: "
+        + ", ".join(f"{g}: {n:,}" for g, n in facts["grains"]),
+        "",
+        "## Queries (ms)",
+        "",
+        f"{len(timings)} shapes × {facts['runs']} runs each (one for answers that took over a "
+        "second), after a warm-up. `service` = "
+        "`pass_rates()` end to end (SQL, names, Decimal rates and Wilson bounds, response "
+        "model); `SQL` = the rollup query alone.",
+        "",
+        "| shapes | count | service p50 | p95 | max | < 100 ms at p95 | SQL p50 | p95 | max | "
+        "< 100 ms at p95 |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    sizes = {"up to 100 rows": (0, 100), "101–1,000 rows": (101, 1_000)}
+    sizes |= {"1,001–10,000 rows": (1_001, 10_000), "over 10,000 rows": (10_001, 10**9)}
+    groups = {
+        "all one- and two-dimension shapes": timings,
+        **{
+            f"— answers of {name}": [t for t in timings if low <= t.rows <= high]
+            for name, (low, high) in sizes.items()
+        },
+        "— county or agency shapes within one province": [t for t in timings if t.shape.within],
+        **{f"— period: {p}": [t for t in timings if t.shape.period == p] for p in PERIODS},
+    }
+    for name, members in groups.items():
+        lines.append(
+            f"| {name} | {len(members)} | {summary(members, lambda t: t.service_ms)} | "
+            f"{summary(members, lambda t: t.sql_ms)} |"
+        )
+    slowest = sorted(timings, key=lambda t: -statistics.median(t.service_ms))[:12]
+    lines += [
+        "",
+        "Slowest shapes (median of the runs):",
+        "",
+        "| shape | period | rows returned | grain | service | SQL |",
+        "|---|---|---:|---:|---:|---:|",
+        *(
+            f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.grain} | "
+            f"{statistics.median(t.service_ms):.0f} | {statistics.median(t.sql_ms):.0f} |"
+            for t in slowest
+        ),
+        "",
+        "## Rollup against a plain GROUP BY over the results (same run, median ms)",
+        "",
+        "| shape | period | raw GROUP BY | rollup SQL | ratio |",
+        "|---|---|---:|---:|---:|",
+        *(
+            f"| {shape.name} | {shape.period} | {raw:.0f} | {rolled:.1f} | {raw / rolled:,.0f}× |"
+            for shape, raw, rolled in baseline
+        ),
+        "",
+        "## Finalisation throughput (results made final per second)",
+        "",
+        f"Into the rollup above ({facts['rollup_rows']:,} rows); median of four rounds per "
+        "mode, modes alternating, after a warm-up round of each.",
+        "",
+        "| per transaction | with the rollup | without | rollup cost | < 20 % |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for label, rates in facts["finalisation"].items():
+        cost = 1 - rates["with rollup"] / rates["without rollup"]
+        lines.append(
+            f"| {label} | {rates['with rollup']:.0f} | {rates['without rollup']:.0f} | "
+            f"{cost:.1%} | {'met' if cost < TARGET_OVERHEAD else 'missed'} |"
+        )
+    lines += ["", "## Machine", "", *machine(), f"- {facts['pg']}", ""]
+    return "\n".join(lines)
+
+
+async def scale_run(
+    engine: AsyncEngine, count: int, runs: int
+) -> tuple[dict[str, Any], list[Timing], list[Any]]:
+    facts: dict[str, Any] = {"results": count, "runs": runs}
+    facts["generate_s"] = await build_results(engine, count)
+    started = time.perf_counter()
+    async with make_sessionmaker(engine)() as session:
+        await stats.rebuild(session, actor=ACTOR.actor)
+        await commit(session)
+    facts["rebuild_s"] = time.perf_counter() - started
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("VACUUM ANALYZE pass_rate_rollup"))
+
+        async def rows(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in await connection.execute(text(sql))]
+
+        facts["grains"] = await rows(
+            "SELECT grain, count(*) FROM pass_rate_rollup GROUP BY grain ORDER BY grain"
+        )
+        facts["rollup_rows"] = sum(n for _, n in facts["grains"])
+        [(facts["rollup_size"],)] = await rows(
+            "SELECT pg_size_pretty(pg_total_relation_size('pass_rate_rollup'))"
+        )
+        [(facts["final"],)] = await rows("SELECT count(*) FROM results WHERE state = 'final'")
+        levels = dict(await rows("SELECT level, count(*) FROM regions GROUP BY 1"))
+        facts["regions"] = (
+            f"{levels['province']} provinces, {levels['prefecture']} prefecture-level and "
+            f"{levels['county']} county-level regions"
+        )
+        [(version,)] = await rows("SELECT version()")
+        facts["pg"] = version.split(" on ")[0]
+    print(f"  rollup: {facts['rollup_rows']:,} rows in {facts['rebuild_s']:.0f} s", flush=True)
+    timings = await measure_queries(engine, shapes(), runs)
+    baseline = await measure_baseline(engine, timings, runs=2)
+    return facts, timings, baseline
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--only-finalisation", action="store_true", help="skip the scale run")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="qcs-bench-"))
+    pg = embedded_pg.start(workdir / "pg", delete_on_stop=True)
+    try:
+        url = pg.url()
+        upgrade(url)  # runs its own event loop: before any other
+
+        async def run() -> str:
+            engine = make_engine(url, settings(url))
+            async with make_sessionmaker(engine)() as session:
+                await load_reference(session, ACTOR)
+                await commit(session)
+            async with engine.begin() as connection:
+                await connection.execute(insert(Region), national_regions())
+            notified = await prepare_demo(engine)
+            print(f"demo history: {notified:,} results to make final later", flush=True)
+            facts: dict[str, Any] = {}
+            if not args.only_finalisation:
+                print(f"scale: {args.results:,} results", flush=True)
+                facts, timings, baseline = await scale_run(engine, args.results, args.runs)
+            # Finalisation last, so that the rollup it adds to holds the whole scale run.
+            await engine.dispose()
+            facts["finalisation"] = {
+                "one result (an objection decision)": await finalisation(url, 8, 150, 1),
+                "100 results (the lapse job)": await finalisation(url, 8, 300, 100),
+            }
+            print(f"  {facts['finalisation']}", flush=True)
+            if args.only_finalisation:
+                return str(facts["finalisation"])
+            return report(facts, timings, baseline)
+
+        document = asyncio.run(run())
+    finally:
+        pg.stop()
+    print(document)
+    if not args.no_write:
+        RESULT.write_text(document, encoding="utf-8")
+        print(f"wrote {RESULT}")
+
+
+if __name__ == "__main__":
+    main()
