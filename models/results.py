@@ -47,7 +47,11 @@ class Event(SQLModel, table=True):
     as the change, read by credit, blacklist candidates and feeds."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_type_seq", "type", "seq"),)
+    __table_args__ = (
+        Index("ix_events_type_seq", "type", "seq"),
+        # Rectification reads and the overdue job look up an entity's history.
+        Index("ix_events_entity", "entity_type", "entity_id"),
+    )
 
     seq: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
     at: datetime = created_at_field()
@@ -149,7 +153,12 @@ class Result(SQLModel, table=True):
         ),
         CheckConstraint("state <> 'final' OR final_on IS NOT NULL", name="final_dated"),
         Index("ix_results_state_window", "state", "objection_window_ends_on"),
-        Index("ix_results_published_on", "published_on"),
+        # The public list pages newest publication first.
+        Index("ix_results_published_on_id", "published_on", "id"),
+        # Scoped reads: by the testing agency, the organiser, the enterprise's region.
+        Index("ix_results_agency_id", "agency_id"),
+        Index("ix_results_organiser_code", "organiser_code"),
+        Index("ix_results_region_code", "region_code"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
