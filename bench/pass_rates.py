@@ -573,6 +573,20 @@ def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) ->
             f"{cost:.1%} | {'met' if cost < TARGET_OVERHEAD else 'missed'} |"
         )
     lines += ["", "## Machine", "", *machine(), f"- {facts['pg']}", ""]
+    lines += [
+        "<details><summary>Every shape (median ms)</summary>",
+        "",
+        "| shape | period | rows returned | grain | service | SQL |",
+        "|---|---|---:|---:|---:|---:|",
+        *(
+            f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.grain} | "
+            f"{statistics.median(t.service_ms):.1f} | {statistics.median(t.sql_ms):.1f} |"
+            for t in timings
+        ),
+        "",
+        "</details>",
+        "",
+    ]
     return "\n".join(lines)
 
 

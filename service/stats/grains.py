@@ -44,9 +44,10 @@ class CategoryDepth(IntEnum):
 
 
 # Rough national cardinalities per month, only to order the grains by size: ~2,850 county-level
-# units, ~340 prefectures, 31 provinces, a few hundred leaf categories, a few hundred agencies.
+# units, ~340 prefectures, 31 provinces, ~20 category groups and ~100 leaves (the seeded
+# catalogue has 17 and 75), a few hundred agencies.
 _REGION_SIZE: Final = {0: 1, 1: 31, 2: 340, 3: 2_850}
-_CATEGORY_SIZE: Final = {0: 1, 1: 20, 3: 300}
+_CATEGORY_SIZE: Final = {0: 1, 1: 20, 3: 100}
 _DIM_SIZE: Final = {
     Dim.PLAN_LEVEL: 4,
     Dim.PLAN_KIND: 4,
