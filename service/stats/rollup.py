@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    bindparam,
     case,
     cast,
     delete,
@@ -166,6 +167,9 @@ def _key_positions() -> list[ColumnElement[Any]]:
 
 _current_transaction = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 _FOLD: Final = _fold_statement()
+_ADD_PENDING: Final = insert(PENDING).values(
+    result_id=bindparam("result_id"), xact=_current_transaction
+)
 _PENDING_FLAG: Final = "pass_rate_pending"
 
 
@@ -177,7 +181,7 @@ async def record_final(session: AsyncSession, result: Result) -> None:
     every grain at once: each rollup row is written once per transaction however many of its
     results become final, and its lock is held only for the commit."""
     connection = await session.connection()
-    await connection.execute(insert(PENDING).values(result_id=result.id, xact=_current_transaction))
+    await connection.execute(_ADD_PENDING, {"result_id": result.id})
     session.info[_PENDING_FLAG] = True
 
 

@@ -192,6 +192,7 @@ BAD_PASS_RATES: list[tuple[dict[str, Any], str]] = [
     ({"category": "041"}, "request.invalid"),
     ({"date_to": "2026/04"}, "request.invalid"),
     ({"format": "xlsx"}, "request.invalid"),
+    ({"group_by": ["year"] * 11}, "request.invalid"),
 ]
 
 
