@@ -1,5 +1,6 @@
-"""Loads reference data (regions, categories, departments) into the database. Idempotent: rows
-are upserted by code, so running it again after a data update brings the tables up to date."""
+"""Loads reference data (regions, categories, departments, the measures catalogue) into the
+database. Idempotent: rows are upserted by code, so running it again after a data update brings
+the tables up to date."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.blacklist import Measure
 from models.reference import Department, ProductCategory, Region
-from seed.reference import load_categories, load_departments, load_regions
+from seed.reference import load_categories, load_departments, load_measures, load_regions
 from service import audit
 from service.auth import Principal
 
@@ -61,11 +63,23 @@ async def load_reference(session: AsyncSession, actor: Principal) -> dict[str, i
     ]
     await _upsert(session, Region, regions)
     await _upsert(session, ProductCategory, categories)
+    measures = [
+        {
+            "code": m.code,
+            "name": m.name,
+            "description": m.description,
+            "legal_basis": m.legal_basis,
+            "department_kinds": list(m.department_kinds),
+        }
+        for m in load_measures()
+    ]
     await _upsert(session, Department, departments)
+    await _upsert(session, Measure, measures)
     counts = {
         "regions": len(regions),
         "categories": len(categories),
         "departments": len(departments),
+        "measures": len(measures),
     }
     audit.record(
         session,
@@ -73,6 +87,11 @@ async def load_reference(session: AsyncSession, actor: Principal) -> dict[str, i
         action="seed.reference",
         entity_type="reference_data",
         entity_id="reference",
-        state={"regions": regions, "categories": categories, "departments": departments},
+        state={
+            "regions": regions,
+            "categories": categories,
+            "departments": departments,
+            "measures": measures,
+        },
     )
     return counts

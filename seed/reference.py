@@ -1,6 +1,6 @@
 """Reference data: the fixed directories every other record points at.
 
-Three tables are seeded from CSV files shipped in ``seed/data`` and read here without a database, so
+Four tables are seeded from CSV files shipped in ``seed/data`` and read here without a database, so
 the data can be checked by plain tests and upserted by whichever code owns the schema:
 
 * **Regions** (``regions.csv``) — GB/T 2260 administrative divisions for 河南省 and 湖北省: the
@@ -12,6 +12,8 @@ the data can be checked by plain tests and upserted by whichever code owns the s
 * **Product categories** (``product_categories.csv``) — the product groups named in the Henan and
   Hubei product-quality supervision sampling plans, in SAMR naming style, with a prefix-coded
   hierarchy: 2-digit groups, 4-digit products, 6-digit sub-products.
+* **Measures** (``measures.csv``) — the joint-punishment measures catalogue (rules §10): each
+  measure with its legal basis and the kinds of department that apply it.
 * **Departments** (``departments.csv``) — the market-regulation bureaux that organise sampling
   (national, provincial, municipal) and the provincial departments that consume the lists for joint
   punishment. Their codes ``<kind>-<region code>`` are part of the public API and must never change.
@@ -62,6 +64,15 @@ class CategoryRow:
 
 
 @dataclass(frozen=True)
+class MeasureRow:
+    code: str
+    name: str
+    description: str
+    legal_basis: str
+    department_kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DepartmentRow:
     code: str
     name: str
@@ -88,6 +99,11 @@ def load_categories() -> list[CategoryRow]:
 def load_departments() -> list[DepartmentRow]:
     """Departments ordered by level (national first), then by region and code."""
     return list(_departments())
+
+
+def load_measures() -> list[MeasureRow]:
+    """The joint-punishment measures catalogue (rules §10), in file order."""
+    return list(_measures())
 
 
 # The public loaders hand out fresh lists so a caller sorting or filtering its copy cannot corrupt
@@ -198,6 +214,30 @@ def _departments() -> tuple[DepartmentRow, ...]:
             key=lambda r: (DEPARTMENT_LEVELS.index(r.level), r.region_code, r.code),
         )
     )
+
+
+@cache
+def _measures() -> tuple[MeasureRow, ...]:
+    file = "measures.csv"
+    rows: dict[str, MeasureRow] = {}
+    header = ("code", "name", "description", "legal_basis", "department_kinds")
+    for line, record in _read(file, header):
+        kinds = tuple(k for k in record["department_kinds"].split(";") if k)
+        row = MeasureRow(
+            code=record["code"],
+            name=_required(file, line, record, "name"),
+            description=_required(file, line, record, "description"),
+            legal_basis=_required(file, line, record, "legal_basis"),
+            department_kinds=kinds,
+        )
+        if not re.fullmatch(r"[a-z_]{3,60}", row.code):
+            raise _error(file, line, f"measure code {row.code!r} is not snake_case")
+        if not kinds or not set(kinds) <= DEPARTMENT_KINDS:
+            raise _error(file, line, f"department kinds {kinds} are empty or unknown")
+        if row.code in rows:
+            raise _error(file, line, f"duplicate measure code {row.code}")
+        rows[row.code] = row
+    return tuple(rows.values())
 
 
 def _read(file: str, header: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -14,13 +14,17 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.agency import AgencyCreate, Inspector, InspectorCreate, TestingAgency
+from models.blacklist import Listing, RemovalReason
 from models.common import PlanKind
+from models.credit import CreditEvent, CreditEventCreate
 from models.enterprise import Enterprise, EnterpriseCreate, Product, ProductCreate
 from models.plan import Plan, Sampling, SamplingTask
 from models.reference import Department
 from models.results import Result, Sample, TestReport
 from models.system import Role
 from service.auth import create_key, system_principal
+from service.blacklist import lifecycle
+from service.credit import events as credit_events
 from service.db import commit
 from service.directory import agencies, enterprises, inspectors, products
 from service.uscc import make_uscc
@@ -395,3 +399,73 @@ async def make_result(
     session.add(result)
     await commit(session)
     return result
+
+
+async def make_penalty(
+    session: AsyncSession,
+    enterprise: Enterprise,
+    *,
+    on: date = date(2026, 3, 2),
+    kind: str = "licence_revocation",
+    department_code: str = "scjg-410000",
+) -> CreditEvent:
+    """A heavier administrative penalty (较重行政处罚) in the enterprise's credit file, posted the
+    way a market regulator posts it."""
+    data = CreditEventCreate.model_validate(
+        {
+            "type": "administrative_penalty",
+            "occurred_on": on.isoformat(),
+            "reference": f"豫市监罚〔2026〕{next(_serial)}号",
+            "severity": "heavier",
+            "penalty_kind": kind,
+            "department_code": department_code,
+        }
+    )
+    posted = await credit_events.post_event(session, ADMIN, enterprise.uscc, data, today=on)
+    await commit(session)
+    return posted.event
+
+
+async def make_listing(
+    session: AsyncSession,
+    enterprise: Enterprise | None = None,
+    *,
+    listed_on: date = date(2026, 4, 1),
+    department_code: str = "scjg-410000",
+) -> Listing:
+    """An enterprise on the blacklist from `listed_on`, resting on a heavier penalty, its
+    procedure already behind it (written directly; the procedure has tests of its own)."""
+    enterprise = enterprise or await make_enterprise(session)
+    penalty = await make_penalty(
+        session, enterprise, on=listed_on - timedelta(days=30), department_code=department_code
+    )
+    listing = Listing(
+        enterprise_uscc=enterprise.uscc,
+        criteria_version="factory",
+        criteria=["heavier_penalty"],
+        evidence=[{"credit_event_id": str(penalty.id), "criterion": "heavier_penalty"}],
+        reason="因产品质量安全违法行为受到较重行政处罚",
+        legal_basis="《市场监督管理严重违法失信名单管理办法》第二条",
+        department_code=department_code,
+        proposed_on=listed_on - timedelta(days=20),
+        proposed_by="factory",
+        decided_on=listed_on,
+        decided_by="factory",
+        decision_reference=f"豫市监列〔2026〕{next(_serial)}号",
+    )
+    session.add(listing)
+    await lifecycle.take_effect(session, listing, on=listed_on, actor=ADMIN.actor)
+    await commit(session)
+    return listing
+
+
+async def remove_listing(
+    session: AsyncSession,
+    listing: Listing,
+    *,
+    on: date,
+    reason: RemovalReason = RemovalReason.EARLY_REMOVAL,
+) -> Listing:
+    await lifecycle.remove(session, listing, on=on, reason=reason, note=None, actor=ADMIN.actor)
+    await commit(session)
+    return listing

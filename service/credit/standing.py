@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.blacklist import Listing
 from models.credit import CreditEvent, CreditEventType, CreditModel, CreditScore, CreditStanding
 from models.enterprise import Enterprise
 from service import audit
@@ -28,14 +29,22 @@ from service.credit.config import CreditSettings, get_credit_settings
 
 
 async def listed_among(session: AsyncSession, usccs: Collection[str], on: date) -> set[str]:
-    """The enterprises among `usccs` on the blacklist on `on`. None yet: the blacklist (issue 7)
-    provides listings and replaces this body; everything else already takes `listed` into
-    account (grade D, risk class D, repair status)."""
-    return set()
+    """The enterprises among `usccs` on the blacklist on `on`: listed on or before it and not
+    removed by then (the removal day itself is off the list)."""
+    if not usccs:
+        return set()
+    rows = await session.exec(
+        select(Listing.enterprise_uscc).where(
+            col(Listing.enterprise_uscc).in_(list(usccs)),
+            col(Listing.listed_on) <= on,
+            or_(col(Listing.removed_on).is_(None), col(Listing.removed_on) > on),
+        )
+    )
+    return set(rows.all())
 
 
 async def is_listed(session: AsyncSession, uscc: str, on: date) -> bool:
-    """Whether the enterprise is on the blacklist on `on` (issue 7 provides listings)."""
+    """Whether the enterprise is on the blacklist on `on`."""
     return uscc in await listed_among(session, [uscc], on)
 
 

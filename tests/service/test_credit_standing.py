@@ -22,7 +22,7 @@ from service.auth import system_principal
 from service.credit import events, file, standing
 from service.credit.config import CreditSettings, ScoreWeights
 from service.db import commit
-from tests.factories import make_enterprise
+from tests.factories import make_enterprise, make_listing, remove_listing
 
 ADMIN = system_principal("test")
 POSTED_ON = date(2026, 1, 20)
@@ -157,27 +157,27 @@ async def test_new_weights_make_a_new_version_and_old_scores_keep_theirs(
     assert model.parameters["penalty_other"] == -20
 
 
-async def test_a_blacklisted_enterprise_is_d(
-    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+async def test_a_listed_enterprise_is_d_from_the_listing_day_until_its_removal(
+    session: AsyncSession,
 ) -> None:
     enterprise = await make_enterprise(session)
-
-    async def listed(session: AsyncSession, usccs: Any, on: date) -> set[str]:
-        return {enterprise.uscc}
-
-    monkeypatch.setattr(standing, "listed_among", listed)
-    await standing.recompute(
-        session, [enterprise.uscc], today=POSTED_ON, trigger="listing", actor="test"
-    )
-    await commit(session)
-    (snapshot,) = await snapshots(session, enterprise.uscc)
-    assert (snapshot.score, snapshot.grade, snapshot.listed, snapshot.risk_class) == (
-        100,
+    listing = await make_listing(session, enterprise, listed_on=date(2026, 4, 1))
+    listed = (await snapshots(session, enterprise.uscc))[-1]
+    assert (listed.valid_from, listed.grade, listed.listed, listed.risk_class) == (
+        date(2026, 4, 1),
         "D",
         True,
         "D",
     )
-    assert await standing.is_listed(session, enterprise.uscc, POSTED_ON)
+    assert not await standing.is_listed(session, enterprise.uscc, date(2026, 3, 31))
+    assert await standing.is_listed(session, enterprise.uscc, date(2026, 4, 1))
+
+    await remove_listing(session, listing, on=date(2027, 4, 1))
+    after = (await snapshots(session, enterprise.uscc))[-1]
+    assert (after.valid_from, after.listed) == (date(2027, 4, 1), False)
+    assert after.grade != "D" or after.score < 60
+    assert await standing.is_listed(session, enterprise.uscc, date(2027, 3, 31))
+    assert not await standing.is_listed(session, enterprise.uscc, date(2027, 4, 1))
 
 
 async def test_concurrent_changes_of_one_file_end_with_every_event_counted(

@@ -2,7 +2,7 @@
 
 Revision ID: 7c1e0b9d4a21
 Revises: bef2be707728
-Create Date: 2026-11-22 08:10:00+00:00
+Create Date: 2026-11-21 17:10:00+00:00
 """
 
 from collections.abc import Sequence
