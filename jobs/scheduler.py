@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from jobs import agencies, credit, rectification, results
+from jobs import agencies, blacklist, credit, rectification, results
 from models.base import utcnow
 from models.system import JobRun
 from service.db import commit
@@ -60,6 +60,12 @@ REGISTRY: tuple[Job, ...] = (
         name=rectification.NAME,
         run=rectification.raise_overdue_deadlines,
         trigger=CronTrigger(hour=0, minute=45, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=blacklist.NAME,
+        run=blacklist.expire_listings,
+        # Before the credit job, which then sees the enterprise off the list.
+        trigger=CronTrigger(hour=0, minute=30, timezone=BUSINESS_TIMEZONE),
     ),
     Job(
         name=credit.NAME,

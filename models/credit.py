@@ -112,6 +112,15 @@ HEAVIER_PENALTIES = frozenset(
 )
 
 
+class PenaltyArea(StrEnum):
+    """What a penalty punished; listing needs the quality-safety area or obstruction of
+    inspection (SAMR Order 44). Unstated on a market regulator's penalty, it is quality safety."""
+
+    QUALITY_SAFETY = "quality_safety"  # 质量安全领域
+    INSPECTION_OBSTRUCTION = "inspection_obstruction"  # 拒绝、阻碍监督检查
+    OTHER = "other"
+
+
 class Grade(StrEnum):
     A = "A"
     B = "B"
@@ -290,6 +299,10 @@ class CreditEventCreate(Schema):
         default=None, description="Administrative penalties: `heavier` (较重) or `other`"
     )
     penalty_kind: PenaltyKind | None = None
+    area: PenaltyArea | None = pydantic.Field(
+        default=None,
+        description="Administrative penalties: the area of the violation (default quality_safety)",
+    )
     published_on: date | None = pydantic.Field(
         default=None,
         description="The day the department published it, which starts the publication period "

@@ -111,10 +111,10 @@ def _check(data: CreditEventCreate, department: Department, today: date) -> None
             )
     if data.type is _T.ADMINISTRATIVE_PENALTY:
         _check_penalty(data)
-    elif data.severity is not None or data.penalty_kind is not None:
+    elif data.severity is not None or data.penalty_kind is not None or data.area is not None:
         raise InvalidInput(
             "credit_event.penalty_fields_not_allowed",
-            "severity and penalty_kind belong to administrative penalties only",
+            "severity, penalty_kind and area belong to administrative penalties only",
         )
 
 
@@ -160,6 +160,7 @@ async def post_event(
         severity=data.severity.value if data.severity else None,
         penalty_kind=data.penalty_kind,
         summary=data.summary,
+        details={"area": data.area.value} if data.area else {},
     )
     settings = get_credit_settings()
     new, (event,) = await ledger.record(
