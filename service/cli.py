@@ -59,6 +59,7 @@ def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> s
 
     from models.system import Role
     from seed.demo import database_is_empty, load_demo
+    from seed.demo_blacklist import load_demo_blacklist
     from seed.demo_plans import load_demo_plans
     from seed.demo_results import load_demo_results
     from seed.loader import load_reference
@@ -74,7 +75,11 @@ def _seed(url: str, settings: Settings, *, demo: bool, only_if_empty: bool) -> s
             counts = await load_demo(session, actor)
             rounds = await load_demo_plans(session)
             history = await load_demo_results(session, actor=actor)
-            print(f"demo data loaded: {counts}, {rounds}, {history}", file=sys.stderr)
+            listings = await load_demo_blacklist(session)
+            print(
+                f"demo data loaded: {counts}, {rounds}, {history}, listings {listings}",
+                file=sys.stderr,
+            )
         _, secret = await create_key(session, actor=actor, role=Role.ADMIN, name="demo admin")
         return secret
 

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.blacklist import Listing
 from models.enterprise import Enterprise
 from models.plan import Draw, Plan, SamplingTask
 from models.system import AuditEntry
@@ -24,6 +25,7 @@ from seed.demo import (
     generate_demo,
     load_demo,
 )
+from seed.demo_blacklist import load_demo_blacklist
 from seed.demo_plans import load_demo_plans
 from seed.reference import load_categories, load_departments, load_regions
 from service.audit import verify_chain
@@ -297,3 +299,23 @@ async def test_the_demo_has_a_published_plan_and_an_executed_draw(session: Async
     assert draw.state == "executed"
     tasks = (await session.exec(select(SamplingTask))).all()
     assert len(tasks) == 20
+
+
+async def test_the_demo_has_listings_in_every_state_of_the_procedure(
+    session: AsyncSession,
+) -> None:
+    await load_demo(session, system_principal("test"))
+    counts = await load_demo_blacklist(session)
+    await commit(session)
+    assert counts == {
+        "awaiting_consent": 1,
+        "dropped": 1,
+        "listed": 1,
+        "noticed": 1,
+        "removed": 1,
+    }
+    removed = (await session.exec(select(Listing).where(col(Listing.state) == "removed"))).one()
+    assert (removed.removal_reason, removed.removed_on) == ("early_removal", date(2026, 6, 10))
+    noticed = (await session.exec(select(Listing).where(col(Listing.state) == "noticed"))).one()
+    assert noticed.statement_due_on is not None
+    assert noticed.statement_due_on > DEMO_AS_OF
