@@ -378,7 +378,9 @@ class CreditFileRead(ScoreRead):
 
 
 class PendingDeadline(Schema):
-    kind: str = pydantic.Field(description="`result_objection` or `rectification.<deadline>`")
+    kind: str = pydantic.Field(
+        description="`result_objection`, `rectification.<deadline>` or `listing_statement`"
+    )
     subject_id: uuid.UUID
     due_on: date
     opens_on: date | None = None

@@ -22,7 +22,13 @@ from models.blacklist import (
     RemovalApplication,
     RemovalReason,
 )
-from models.credit import CreditEvent, CreditEventType, EventStatus, PenaltySeverity
+from models.credit import (
+    CreditEvent,
+    CreditEventType,
+    EventStatus,
+    PenaltySeverity,
+    RepairStatus,
+)
 from models.listings_api import (
     RemovalApplicationCreate,
     RemovalDecisionCreate,
@@ -56,6 +62,38 @@ def _record(session: AsyncSession, principal: Principal, application: RemovalApp
             "state": application.state,
             "decision_reason": application.decision_reason,
         },
+    )
+
+
+async def repair_status(session: AsyncSession, uscc: str, *, today: date) -> RepairStatus:
+    """Whether and when the enterprise can apply for early removal (shown on /me/credit)."""
+    listing = (
+        await session.exec(
+            select(Listing).where(
+                col(Listing.enterprise_uscc) == uscc,
+                col(Listing.state) == ListingState.LISTED.value,
+            )
+        )
+    ).first()
+    if listing is None:
+        return RepairStatus(listed=False, can_apply=False, earliest_on=None, reason="not_listed")
+    earliest = early_removal_from(listing)
+    pending = (
+        await session.exec(
+            select(RemovalApplication.id).where(
+                col(RemovalApplication.listing_id) == listing.id,
+                col(RemovalApplication.state) == ApplicationState.PENDING.value,
+            )
+        )
+    ).first()
+    if pending is not None:
+        reason = "application_pending"
+    elif earliest is not None and today < earliest:
+        reason = "too_early"
+    else:
+        reason = "can_apply"
+    return RepairStatus(
+        listed=True, can_apply=reason == "can_apply", earliest_on=earliest, reason=reason
     )
 
 

@@ -1,6 +1,7 @@
 """What an enterprise has pending today (shown on /me/credit): the objection windows of its
-results (rules §5, 15 days from notification) and the running deadlines of its rectifications
-(rules §6), with who has to act. The deadline arithmetic is the rectification module's own."""
+results (rules §5, 15 days from notification), the running deadlines of its rectifications
+(rules §6) and the statement window of a listing notice (rules §9), with who has to act. The
+deadline arithmetic is the rectification module's own."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.blacklist import Listing, ListingState
 from models.credit import PendingDeadline
 from models.rectification_api import DeadlineStatus
 from models.results import Event, Rectification, Result, ResultState
@@ -80,7 +82,30 @@ async def _rectification_deadlines(
     return pending
 
 
+async def _statement_windows(
+    session: AsyncSession, uscc: str, today: date
+) -> list[PendingDeadline]:
+    rows = (
+        await session.exec(
+            select(col(Listing.id), col(Listing.statement_due_on)).where(
+                col(Listing.enterprise_uscc) == uscc,
+                col(Listing.state) == ListingState.NOTICED.value,
+                col(Listing.statement_on).is_(None),
+                col(Listing.statement_due_on) >= today,
+            )
+        )
+    ).all()
+    return [
+        PendingDeadline(
+            kind="listing_statement", subject_id=lid, due_on=due_on, responsible="enterprise"
+        )
+        for lid, due_on in rows
+        if due_on is not None
+    ]
+
+
 async def pending(session: AsyncSession, uscc: str, *, today: date) -> list[PendingDeadline]:
     found = await _objection_windows(session, uscc, today)
+    found += await _statement_windows(session, uscc, today)
     found += await _rectification_deadlines(session, uscc, today)
     return sorted(found, key=lambda d: (d.due_on, d.kind, str(d.subject_id)))

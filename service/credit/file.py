@@ -33,12 +33,12 @@ from models.credit import (
     MyCreditRead,
     PublicCreditEvent,
     PublicEnterpriseRead,
-    RepairStatus,
     ScoreRead,
 )
 from models.enterprise import Enterprise
 from models.system import Role
 from service.auth import Principal
+from service.blacklist import repair
 from service.credit import deadlines, standing
 from service.credit.config import get_credit_settings
 from service.credit.score import Fact
@@ -214,7 +214,6 @@ async def my_credit(
     enterprise = await get_enterprise(session, principal, principal.enterprise_uscc or "")
     events = await events_as_of(session, enterprise.uscc, day)
     recorded = await recorded_as_of(session, enterprise.uscc, day, events)
-    listed = bool(recorded.fields["listed"])
     return MyCreditRead(
         **recorded.score_read(),
         as_of=day,
@@ -222,13 +221,8 @@ async def my_credit(
         events=[event_read(e, day) for e in events],
         objections=await own_objections(session, enterprise.uscc),
         pending_deadlines=await deadlines.pending(session, enterprise.uscc, today=today),
-        repair=RepairStatus(
-            listed=listed,
-            can_apply=False,
-            earliest_on=None,
-            # Credit repair (信用修复) is early removal from the blacklist (rules §9).
-            reason="listed_repair_rules_pending" if listed else "not_listed",
-        ),
+        # Credit repair (信用修复) is early removal from the blacklist (rules §9).
+        repair=await repair.repair_status(session, enterprise.uscc, today=today),
     )
 
 

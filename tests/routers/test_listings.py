@@ -109,6 +109,12 @@ async def test_a_provincial_listing_is_decided_after_the_5_working_day_window(
     assert [(m["id"], m["state"], m["statement_due_on"]) for m in mine] == [
         (listing_id, "noticed", "2026-06-08")
     ]
+    credit = (await client.get(f"{API}/me/credit", headers=own)).json()
+    assert {
+        "kind": "listing_statement",
+        "subject_id": listing_id,
+        "due_on": "2026-06-08",
+    }.items() <= (credit["pending_deadlines"][0].items())
 
     today.value = date(2026, 6, 8)
     stated = await client.post(
@@ -140,6 +146,13 @@ async def test_a_provincial_listing_is_decided_after_the_5_working_day_window(
         36,
     )
     assert body["early_removal_from"] == "2027-06-09"
+    repair = (await client.get(f"{API}/me/credit", headers=own)).json()["repair"]
+    assert repair == {
+        "listed": True,
+        "can_apply": False,
+        "earliest_on": "2027-06-09",
+        "reason": "too_early",
+    }
     assert await standing.is_listed(session, enterprise.uscc, date(2026, 6, 9))
     credit = await client.get(f"{API}/enterprises/{enterprise.uscc}/credit", headers=regulator)
     assert (credit.json()["grade"], credit.json()["listed"]) == ("D", True)
