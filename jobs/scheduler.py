@@ -16,14 +16,16 @@ from typing import Literal
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from jobs import agencies, blacklist, credit, rectification, results
+from jobs import agencies, blacklist, credit, rectification, releases, results, webhooks
 from models.base import utcnow
 from models.system import JobRun
 from service.db import commit
+from service.joint_punishment import changes as joint_punishment_changes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,9 @@ class Job:
     name: str
     run: JobFunction
     trigger: BaseTrigger
+    # A job that polls every few seconds records only the runs that did something: an idle run
+    # returns None, and a run skipped for another replica's lock is not worth a row either.
+    quiet: bool = False
 
     @property
     def lock_key(self) -> int:
@@ -68,10 +73,26 @@ REGISTRY: tuple[Job, ...] = (
         trigger=CronTrigger(hour=0, minute=30, timezone=BUSINESS_TIMEZONE),
     ),
     Job(
+        name=releases.NAME,
+        run=releases.publish_monthly,
+        trigger=releases.monthly_trigger(BUSINESS_TIMEZONE),
+    ),
+    Job(
         name=credit.NAME,
         run=credit.recompute_due,
         # Hourly, the first run after the results and rectification jobs of the night.
         trigger=CronTrigger(minute=55, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=joint_punishment_changes.PRUNE_JOB,
+        run=joint_punishment_changes.prune_job,
+        trigger=CronTrigger(hour=2, minute=30, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=webhooks.NAME,
+        run=webhooks.deliver,
+        trigger=IntervalTrigger(seconds=webhooks.INTERVAL_SECONDS),
+        quiet=True,
     ),
 )
 
@@ -125,6 +146,8 @@ async def run_job(maker: async_sessionmaker[AsyncSession], job: Job) -> RunStatu
     except Exception as exc:  # a job failure is recorded, never propagated into the scheduler
         log.exception("job %s failed", job.name)
         status, detail = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+    if job.quiet and (status == "skipped" or (status == "ok" and detail is None)):
+        return status
     await _record(maker, job, started, status, detail)
     return status
 

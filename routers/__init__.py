@@ -12,17 +12,21 @@ from routers import (
     enterprises,
     imports,
     inspectors,
+    joint_punishment,
     listings,
     me,
     plans,
     public,
+    public_blacklist,
     rectifications,
     reference,
+    releases,
     reports,
     results,
     samples,
     stats,
     tasks,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -42,7 +46,11 @@ ROUTERS: list[APIRouter] = [
     credit.router,
     listings.router,
     me.router,
+    joint_punishment.router,
+    webhooks.router,
     public.router,
+    public_blacklist.router,
+    releases.router,
     calendar.router,
     admin.router,
 ]

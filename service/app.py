@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from jobs import webhooks as webhooks_job
         from jobs.scheduler import start_scheduler
         from service.http import make_http_client
 
@@ -48,16 +49,18 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         app.state.settings = settings
         async with make_http_client() as client:
             app.state.http = client
-            scheduler = start_scheduler(app.state.sessionmaker) if settings.scheduler else None
-            # Everything imported and built so far lives as long as the process: keep it out of
-            # every later garbage collection (measurably cheaper requests on the batch paths).
-            gc.freeze()
-            try:
-                yield
-            finally:
-                if scheduler is not None:
-                    scheduler.shutdown(wait=False)
-                await engine.dispose()
+            # The webhook delivery job sends with this one client for as long as the app runs.
+            with webhooks_job.lend(client, allow_loopback=settings.test_mode):
+                scheduler = start_scheduler(app.state.sessionmaker) if settings.scheduler else None
+                # Everything imported and built so far lives as long as the process: keep it out
+                # of every later garbage collection (cheaper requests on the batch paths).
+                gc.freeze()
+                try:
+                    yield
+                finally:
+                    if scheduler is not None:
+                        scheduler.shutdown(wait=False)
+                    await engine.dispose()
 
     app = QualityCreditApp(
         title="质量抽查与信用黑名单服务 — Quality sampling & credit-blacklist service",

@@ -41,6 +41,19 @@ async def _seed_reference(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def release_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test run signs releases with a key of its own, never the user's data directory."""
+    from service.blacklist.config import get_blacklist_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("signing") / "release-signing-key.pem"
+        patch.setenv("QCS_BLACKLIST_SIGNING_KEY_FILE", str(path))
+        get_blacklist_settings.cache_clear()
+        yield
+    get_blacklist_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[embedded_pg.EmbeddedServer]:
     workdir = Path(tempfile.mkdtemp(prefix="qcs-test-"))

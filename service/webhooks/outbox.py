@@ -1,5 +1,8 @@
-"""The webhook outbox: a change writes one delivery per subscribed active endpoint in its own
-transaction, so a message exists exactly when the change committed, and survives restarts."""
+"""The webhook outbox: a change writes one delivery per subscribed endpoint in its own
+transaction, so a message exists exactly when the change committed, and survives restarts.
+
+A disabled endpoint gets its deliveries too, held (due only at their `give_up_at`) until the
+department re-enables it: what happened meanwhile then reaches it, within the retry period."""
 
 from __future__ import annotations
 
@@ -18,11 +21,11 @@ from service.blacklist.config import get_blacklist_settings
 async def enqueue(
     session: AsyncSession, event_type: str, payload: dict[str, Any], *, message_id: str
 ) -> int:
-    """Queue `payload` for every active endpoint subscribed to `event_type`; returns how many."""
+    """Queue `payload` for every endpoint subscribed to `event_type`; returns how many.
+    `message_id` is the `webhook-id` receivers deduplicate by: unique per event."""
     endpoints = (
         await session.exec(
-            select(WebhookEndpoint.id).where(
-                col(WebhookEndpoint.state) == EndpointState.ACTIVE.value,
+            select(WebhookEndpoint.id, WebhookEndpoint.state).where(
                 col(WebhookEndpoint.event_types).contains([event_type]),
             )
         )
@@ -39,10 +42,10 @@ async def enqueue(
                     "endpoint_id": endpoint_id,
                     "event_type": event_type,
                     "payload": payload,
-                    "next_attempt_at": now,
+                    "next_attempt_at": now if state == EndpointState.ACTIVE.value else give_up_at,
                     "give_up_at": give_up_at,
                 }
-                for endpoint_id in endpoints
+                for endpoint_id, state in endpoints
             ]
         )
     )
