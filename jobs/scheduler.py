@@ -21,11 +21,19 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from jobs import agencies, blacklist, credit, rectification, releases, results, webhooks
+from jobs import (
+    agencies,
+    blacklist,
+    credit,
+    joint_punishment,
+    rectification,
+    releases,
+    results,
+    webhooks,
+)
 from models.base import utcnow
 from models.system import JobRun
 from service.db import commit
-from service.joint_punishment import changes as joint_punishment_changes
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +92,8 @@ REGISTRY: tuple[Job, ...] = (
         trigger=CronTrigger(minute=55, timezone=BUSINESS_TIMEZONE),
     ),
     Job(
-        name=joint_punishment_changes.PRUNE_JOB,
-        run=joint_punishment_changes.prune_job,
+        name=joint_punishment.NAME,
+        run=joint_punishment.prune_changes,
         trigger=CronTrigger(hour=2, minute=30, timezone=BUSINESS_TIMEZONE),
     ),
     Job(

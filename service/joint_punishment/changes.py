@@ -17,9 +17,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.base import utcnow
 from models.blacklist import ListingChange
-from service import audit
 from service.blacklist import feed
 from service.blacklist.config import get_blacklist_settings
 from service.errors import Gone, InvalidInput
@@ -70,22 +68,3 @@ async def prune(session: AsyncSession, *, now: datetime) -> int:
     cutoff = now - timedelta(days=get_blacklist_settings().changes_retention_days)
     result = await session.exec(delete(ListingChange).where(col(ListingChange.at) < cutoff))
     return int(result.rowcount)
-
-
-PRUNE_JOB = "joint_punishment.prune_changes"
-
-
-async def prune_job(session: AsyncSession) -> str:
-    """The nightly job: prune, and leave the count in the audit trail."""
-    now = utcnow()
-    pruned = await prune(session, now=now)
-    if pruned:
-        audit.record(
-            session,
-            actor=f"job:{PRUNE_JOB}",
-            action="listing_changes.pruned",
-            entity_type="listing_changes",
-            entity_id=PRUNE_JOB,
-            state={"pruned": pruned, "at": now},
-        )
-    return f"pruned {pruned} changes-feed rows"

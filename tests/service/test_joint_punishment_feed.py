@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from jobs import joint_punishment as joint_punishment_job
 from models.base import utcnow
 from models.blacklist import Listing, ListingChange
 from service.blacklist.config import get_blacklist_settings
@@ -80,11 +81,11 @@ async def test_the_prune_job_drops_only_rows_older_than_the_retention(
     async with sessionmaker() as session:
         await make_listing(session)
     async with sessionmaker() as session:
-        assert await changes.prune_job(session) == "pruned 0 changes-feed rows"
+        assert await joint_punishment_job.prune_changes(session) == "pruned 0 changes-feed rows"
         await commit(session)
     later = utcnow() + timedelta(days=get_blacklist_settings().changes_retention_days + 1)
-    monkeypatch.setattr("service.joint_punishment.changes.utcnow", lambda: later)
+    monkeypatch.setattr("jobs.joint_punishment.utcnow", lambda: later)
     async with sessionmaker() as session:
-        assert await changes.prune_job(session) == "pruned 1 changes-feed rows"
+        assert await joint_punishment_job.prune_changes(session) == "pruned 1 changes-feed rows"
         await commit(session)
         assert (await session.exec(select(ListingChange))).all() == []
