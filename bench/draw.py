@@ -511,17 +511,6 @@ def _timed(timeline: Timeline, label: str, fn: Callable[..., Any]) -> Callable[.
     return timed
 
 
-class _ModuleProxy:
-    """A module with some functions replaced, for patching one module's view of it."""
-
-    def __init__(self, module: Any, overrides: dict[str, Callable[..., Any]]) -> None:
-        self._module = module
-        self._overrides = overrides
-
-    def __getattr__(self, name: str) -> Any:
-        return self._overrides.get(name) or getattr(self._module, name)
-
-
 def _sql_label(statement: str) -> str:
     verb = statement.split(None, 1)[0].lower() if statement.strip() else "?"
     match = re.search(r"\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)", statement, re.IGNORECASE)
@@ -542,37 +531,28 @@ def instrumented(engine: AsyncEngine, timeline: Timeline) -> Iterator[None]:
     for name in (
         "build_pool",
         "_region_paths",
+        "_candidate_rows",
         "_organiser",
         "_recent_history",
         "_inspectors",
         "_agencies",
         "_task_history",
-        "canonical_json",
-        "sha256_hex",
+        "_fix_pool",
+        "canonical_bytes",
+        "_hash_and_compress",
+        "_unpack_pool",
+        "_draw",
+        "_insert_tasks",
         "transition",
     ):
         patch(runner, name)
     for name in (
-        "pool_document",
-        "pool_document_bytes",
-        "pool_from_document",
-        "execute",
+        "pool_document_from_rows",
+        "pool_rows_from_document",
+        "execute_rows",
         "outcome_document",
     ):
         patch(algorithm, name)
-    proxies = {
-        "gzip": _ModuleProxy(
-            gzip,
-            {
-                "compress": _timed(timeline, "gzip.compress", gzip.compress),
-                "decompress": _timed(timeline, "gzip.decompress", gzip.decompress),
-            },
-        ),
-        "json": _ModuleProxy(json, {"loads": _timed(timeline, "json.loads", json.loads)}),
-    }
-    for name, proxy in proxies.items():
-        patches.append((runner, name, getattr(runner, name)))
-        setattr(runner, name, proxy)
     starts: dict[int, float] = {}
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -617,51 +597,45 @@ def _minus(a: float | None, b: float | None) -> float | None:
 
 def commit_stages(t: Timeline, started: float, returned: float, committed: float) -> list[Stage]:
     build = t.first("build_pool")
-    regions, organiser = t.first("_region_paths"), t.first("_organiser")
+    regions, candidates = t.first("_region_paths"), t.first("_candidate_rows")
     history, inspectors = t.first("_recent_history"), t.first("_inspectors")
-    pool_sql = t.sql(regions[1], organiser[0]) if regions and organiser else None
     history_sql = t.sql(*history) if history else None
-    gz = t.first("gzip.compress")
-    # pool_document_bytes (json.dumps) since 2c7e67c; the generic canonical_json before it
-    pool_json = t.first("pool_document_bytes") or t.first("canonical_json")
+    packed = t.first("_hash_and_compress")
     return [
         ("plan lookup, row lock, existing-draw check", _between(_at(started), build)),
         ("region paths", _span(regions)),
-        ("pool query (SQL + fetch, products ⋈ enterprises ⋈ regions)", pool_sql),
-        ("pool rows → candidates (Python)", _minus(_between(regions, organiser), pool_sql)),
+        ("candidate rows (strata pairs, SQL + fetch over asyncpg, rows)",
+         _minus(_span(candidates), _span(regions))),
+        ("inactive exclusions, organiser", _between(candidates, history)),
         ("six-month history query (SQL + fetch)", history_sql),
-        ("six-month history → ORM rows → PastSampling", _minus(_span(history), history_sql)),
-        ("six-month checks (check_eligibility per candidate)", _between(history, inspectors)),
+        ("six-month history → PastSampling", _minus(_span(history), history_sql)),
+        ("six-month checks (check_eligibility per candidate with history)",
+         _between(history, inspectors)),
         ("inspectors, agencies, task history", _between(_at(inspectors[0]), _at(build[1]))
          if inspectors and build else None),
-        ("pool document (validate, sort)", _span(t.first("pool_document"))),
-        ("canonical JSON bytes of the pool", _span(pool_json)),
-        ("SHA-256 of the pool", _span(t.first("sha256_hex"))),
-        ("gzip of the pool", _span(gz)),
-        ("draw row, flush, audit entry", _between(gz, _at(returned))),
+        ("pool document from the rows (validate, order check)",
+         _span(t.first("pool_document_from_rows"))),
+        ("canonical JSON bytes of the pool (orjson)", _span(t.first("canonical_bytes"))),
+        ("SHA-256 + gzip of the pool (in parallel)", _span(packed)),
+        ("draw row, flush, audit entry", _between(packed, _at(returned))),
         ("commit (audit chain + COMMIT)", committed - returned),
     ]  # fmt: skip
 
 
 def execute_stages(t: Timeline, started: float, returned: float, committed: float) -> list[Stage]:
-    unzip = t.first("gzip.decompress")
-    outcome = t.first("outcome_document")
-    zipped = t.first("gzip.compress", after=outcome[0]) if outcome else None
-    transition = t.first("transition")
-    insert_sql = t.sql(zipped[1], transition[0], "sql insert") if zipped and transition else None
+    unpack, drawn = t.first("_unpack_pool"), t.first("_draw")
+    parsed = t.first("pool_rows_from_document")
+    outcome, tasks = t.first("outcome_document"), t.first("_insert_tasks")
     return [
-        ("draw and plan lookup, row locks", _between(_at(started), unzip)),
-        ("gunzip the pool", _span(unzip)),
-        ("SHA-256 check of the pool", _span(t.first("sha256_hex"))),
-        ("json.loads of the pool", _span(t.first("json.loads"))),
-        ("pool_from_document", _span(t.first("pool_from_document"))),
-        ("algorithm.execute (the draw)", _span(t.first("execute"))),
+        ("draw and plan lookup, row locks", _between(_at(started), unpack)),
+        ("gunzip + SHA-256 check of the pool", _span(unpack)),
+        ("orjson.loads of the pool", _between(_at(drawn[0]), parsed) if drawn else None),
+        ("pool_rows_from_document (shape check)", _span(parsed)),
+        ("algorithm.execute_rows (validate + draw)", _span(t.first("execute_rows"))),
         ("outcome document + canonical JSON + gzip",
-         None if outcome is None or zipped is None else zipped[1] - outcome[0]),
-        ("task rows (Python, incl. SQLAlchemy's bulk-insert preparation)",
-         _minus(_between(zipped, transition), insert_sql)),
-        ("INSERT of the tasks (SQL)", insert_sql),
-        ("plan transition, flush, audit entry", _between(transition, _at(returned))),
+         None if outcome is None or drawn is None else drawn[1] - outcome[0]),
+        ("task rows + COPY", _span(tasks)),
+        ("plan transition, flush, audit entry", _between(tasks, _at(returned))),
         ("commit (audit chain + COMMIT)", committed - returned),
     ]  # fmt: skip
 

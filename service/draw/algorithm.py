@@ -30,9 +30,9 @@ Decisions of ``draw/1`` (see the specification for the exact procedure):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, Protocol
 
 from service.draw.documents import (
@@ -42,9 +42,11 @@ from service.draw.documents import (
     outcome_document,
     pool_document,
     pool_document_bytes,
+    pool_document_from_rows,
     pool_document_hash,
     pool_from_document,
     pool_hash,
+    pool_rows_from_document,
     record_entries,
     record_str,
 )
@@ -58,6 +60,7 @@ from service.draw.model import (
     VERSION,
     AgencyEntry,
     Candidate,
+    CandidateRow,
     DrawOutcome,
     Exclusion,
     ExclusionReason,
@@ -69,12 +72,14 @@ from service.draw.model import (
     Selection,
     Shortfall,
     Stratum,
+    candidate_row,
     exclusion_sort_key,
     gc_paused,
     new_seed,
     seed_bytes,
     seed_commitment,
     validate_pool,
+    validate_pool_rows,
 )
 
 __all__ = [
@@ -88,6 +93,7 @@ __all__ = [
     "AgencyEntry",
     "BlockSource",
     "Candidate",
+    "CandidateRow",
     "DrawOutcome",
     "Exclusion",
     "ExclusionReason",
@@ -104,24 +110,28 @@ __all__ = [
     "VerifyReport",
     "draw_record_document",
     "execute",
+    "execute_rows",
     "exclusion_sort_key",
     "new_seed",
     "outcome_document",
     "pool_document",
     "pool_document_bytes",
+    "pool_document_from_rows",
     "pool_document_hash",
     "pool_from_document",
     "pool_hash",
+    "pool_rows_from_document",
     "seed_bytes",
     "seed_commitment",
     "uniform",
     "validate_pool",
+    "validate_pool_rows",
     "verify",
 ]
 
 _TWO_64 = 1 << 64
-_PRODUCT_ID = attrgetter("product_id")
-_RISK_CLASS = attrgetter("risk_class")
+_ROW_ID = itemgetter(0)
+_ROW_RISK = itemgetter(4)
 
 
 # --- Randomness: named streams and unbiased integers --------------------------------------------
@@ -228,14 +238,14 @@ class _Assigner:
             return self._inspectors
         return [i for i in self._inspectors if i not in conflicted]
 
-    def inspectors(self, candidate: Candidate, eligible: list[str]) -> tuple[str, ...]:
+    def inspectors(self, product_id: str, uscc: str, eligible: list[str]) -> tuple[str, ...]:
         """``inspectors_per_task`` distinct ids: uniformly from the eligible who did not inspect the
         enterprise's previous task, topped up from those who did, in that order."""
-        history = self._history.get(candidate.enterprise_uscc)
+        history = self._history.get(uscc)
         last = set(history.last_inspectors) if history else set()
         preferred = [i for i in eligible if i not in last]
         fallback = [i for i in eligible if i in last]
-        stream = Stream(self._seed, "inspectors|" + candidate.product_id)
+        stream = Stream(self._seed, "inspectors|" + product_id)
         chosen: list[str] = []
         for group in (preferred, fallback):
             while len(chosen) < self._per_task and group:
@@ -253,13 +263,13 @@ class _Assigner:
             self._agencies_by_category[category_code] = eligible
         return eligible
 
-    def agency(self, candidate: Candidate, eligible: list[str]) -> str:
+    def agency(self, product_id: str, uscc: str, eligible: list[str]) -> str:
         """Uniformly among the eligible agencies except the one that tested the enterprise's
         previous sample; that one only when it is the sole eligible agency."""
-        history = self._history.get(candidate.enterprise_uscc)
+        history = self._history.get(uscc)
         last = history.last_agency if history else None
         choices = [a for a in eligible if a != last] or eligible
-        stream = Stream(self._seed, "agency|" + candidate.product_id)
+        stream = Stream(self._seed, "agency|" + product_id)
         return choices[uniform(stream, len(choices))]
 
     @property
@@ -270,21 +280,28 @@ class _Assigner:
 def execute(pool: Pool, seed_hex: str) -> DrawOutcome:
     """Run the draw: deterministic in (pool, seed), independent of the order of the pool's
     tuples and mappings. Raises :class:`InvalidPool` or ``ValueError`` (bad seed)."""
+    return execute_rows(pool, list(map(candidate_row, pool.candidates)), seed_hex)
+
+
+def execute_rows(pool: Pool, rows: Sequence[CandidateRow], seed_hex: str) -> DrawOutcome:
+    """:func:`execute` for a pool whose candidates are given as document rows (``pool.candidates``
+    is not looked at): the runner draws from the stored document without building a million
+    :class:`Candidate` objects. Same outcome as ``execute`` on the equivalent pool."""
     seed = seed_bytes(seed_hex)
-    validate_pool(pool)
-    return _draw(pool, seed)
+    validate_pool_rows(pool, rows)
+    return _draw(pool, rows, seed)
 
 
-def _draw(pool: Pool, seed: bytes) -> DrawOutcome:
+def _draw(pool: Pool, rows: Iterable[CandidateRow], seed: bytes) -> DrawOutcome:
     """The draw over a pool already validated."""
     with gc_paused():
-        return _draw_strata(pool, seed)
+        return _draw_strata(pool, rows, seed)
 
 
-def _draw_strata(pool: Pool, seed: bytes) -> DrawOutcome:
-    members: dict[str, list[Candidate]] = {stratum.key: [] for stratum in pool.strata}
-    for candidate in pool.candidates:
-        members[candidate.stratum].append(candidate)
+def _draw_strata(pool: Pool, rows: Iterable[CandidateRow], seed: bytes) -> DrawOutcome:
+    members: dict[str, list[CandidateRow]] = {stratum.key: [] for stratum in pool.strata}
+    for row in rows:
+        members[row[5]].append(row)
     assigner = _Assigner(pool, seed)
     weights = pool.weights
     selections: list[Selection] = []
@@ -292,23 +309,22 @@ def _draw_strata(pool: Pool, seed: bytes) -> DrawOutcome:
     shortfalls: list[Shortfall] = []
 
     for stratum in sorted(pool.strata, key=lambda s: s.key):
-        candidates = sorted(members[stratum.key], key=_PRODUCT_ID)
-        tree = _Fenwick(list(map(weights.__getitem__, map(_RISK_CLASS, candidates))))
+        candidates = sorted(members[stratum.key], key=_ROW_ID)
+        tree = _Fenwick(list(map(weights.__getitem__, map(_ROW_RISK, candidates))))
         products = Stream(seed, "products|" + stratum.key)
         enterprises_selected: set[str] = set()
         selected = 0
         while selected < stratum.quota and tree.total > 0:
             index = tree.find(uniform(products, tree.total))
-            candidate = candidates[index]
-            tree.remove(index, weights[candidate.risk_class])
-            uscc = candidate.enterprise_uscc
+            product_id, uscc, category_code, _, risk_class, _ = candidates[index]
+            tree.remove(index, weights[risk_class])
             if uscc in enterprises_selected:
                 continue  # one batch per enterprise per stratum: set aside, not an exclusion
             inspectors = assigner.eligible_inspectors(uscc)
             if len(inspectors) < assigner.per_task:
                 exclusions.append(
                     Exclusion(
-                        candidate.product_id,
+                        product_id,
                         uscc,
                         "conflict_of_interest",
                         {
@@ -319,24 +335,24 @@ def _draw_strata(pool: Pool, seed: bytes) -> DrawOutcome:
                     )
                 )
                 continue
-            agencies = assigner.eligible_agencies(candidate.category_code)
+            agencies = assigner.eligible_agencies(category_code)
             if not agencies:
                 exclusions.append(
                     Exclusion(
-                        candidate.product_id,
+                        product_id,
                         uscc,
                         "agency_scope",
-                        {"stratum": stratum.key, "category_code": candidate.category_code},
+                        {"stratum": stratum.key, "category_code": category_code},
                     )
                 )
                 continue
             selections.append(
                 Selection(
                     stratum=stratum.key,
-                    product_id=candidate.product_id,
+                    product_id=product_id,
                     enterprise_uscc=uscc,
-                    inspector_ids=assigner.inspectors(candidate, inspectors),
-                    agency_id=assigner.agency(candidate, agencies),
+                    inspector_ids=assigner.inspectors(product_id, uscc, inspectors),
+                    agency_id=assigner.agency(product_id, uscc, agencies),
                     order=len(selections),
                 )
             )
@@ -429,7 +445,9 @@ def verify(record: Mapping[str, Any]) -> VerifyReport:
         raise RecordFormatError(f"seed: {exc}") from exc
     if commitment != record_str(record, "seed_commitment"):
         return VerifyReport(False, "seed does not match seed_commitment", pool_hash=computed_hash)
-    expected = outcome_document(_draw(pool, seed_bytes(seed)))  # pool_hash validated the pool
+    expected = outcome_document(
+        _draw(pool, map(candidate_row, pool.candidates), seed_bytes(seed))
+    )  # pool_hash validated the pool
     checks = [
         ("selection", "product_id", "selections"),
         ("exclusion", "product_id", "exclusions"),

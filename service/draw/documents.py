@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from itertools import chain, starmap
-from operator import itemgetter
+from dataclasses import replace
+from itertools import chain, islice, starmap
+from operator import itemgetter, lt
 from typing import Any
 
 from service.canonical import sha256_hex
@@ -24,6 +25,7 @@ from service.draw.model import (
     RISK_CLASSES,
     AgencyEntry,
     Candidate,
+    CandidateRow,
     DrawOutcome,
     Exclusion,
     ExclusionReason,
@@ -37,6 +39,7 @@ from service.draw.model import (
     gc_paused,
     seed_commitment,
     validate_pool,
+    validate_pool_rows,
 )
 
 # Lookups that turn a checked string into its Literal type without a cast.
@@ -86,6 +89,23 @@ def _pool_document(pool: Pool) -> dict[str, Any]:
     validate_pool(pool)
     candidates = list(map(candidate_row, pool.candidates))  # tuples: JSON arrays
     candidates.sort(key=itemgetter(0))
+    return _document(pool, candidates)
+
+
+def pool_document_from_rows(pool: Pool, rows: Sequence[CandidateRow]) -> dict[str, Any]:
+    """:func:`pool_document` for a pool whose candidates are given as rows already in document
+    order (``pool.candidates`` is not looked at) — what the runner gets from its SQL, ordered by
+    product id, without a million :class:`Candidate` objects and a re-sort. The order is checked
+    (one C-speed pass), not trusted; ``rows`` becomes the document's candidate list."""
+    with gc_paused():
+        validate_pool_rows(pool, rows)
+        ids = list(map(_ROW_ID, rows))
+        if not all(map(lt, ids, islice(ids, 1, None))):
+            raise ValueError("candidate rows must come sorted by product id")
+        return _document(pool, rows)
+
+
+def _document(pool: Pool, candidates: Sequence[CandidateRow]) -> dict[str, Any]:
     return {
         "algorithm_version": ALGORITHM_VERSION,
         "strata": [
@@ -182,10 +202,11 @@ def _detail(value: object, where: str) -> dict[str, str]:
     return {_str(k, where): _str(v, f"{where}.{k}") for k, v in value.items()}
 
 
+_ROW_ID = itemgetter(0)
 _ROW_RISK = itemgetter(4)
 
 
-def _candidates(value: object) -> tuple[Candidate, ...]:
+def _candidate_rows(value: object) -> list[CandidateRow]:
     rows = _list(value, "pool.candidates")
     # A million rows: check all of them in a few C-speed passes; walk row by row only to name the
     # first bad one.
@@ -207,17 +228,26 @@ def _candidates(value: object) -> tuple[Candidate, ...]:
                     "[product_id, enterprise_uscc, category_code, region_code, risk_class A-D, "
                     "stratum]",
                 )
-    return tuple(starmap(Candidate, rows))
+    return rows
 
 
 def pool_from_document(doc: Mapping[str, Any]) -> Pool:
     """The pool a document describes. Raises :class:`RecordFormatError` when the document is not
     shaped like a ``draw/1`` pool; semantic problems are :func:`validate_pool`'s business."""
     with gc_paused():
+        pool, rows = _pool_from_document(doc)
+        return replace(pool, candidates=tuple(starmap(Candidate, rows)))
+
+
+def pool_rows_from_document(doc: Mapping[str, Any]) -> tuple[Pool, list[CandidateRow]]:
+    """The pool a document describes with its candidates left as the document's rows (the pool's
+    own ``candidates`` is empty), checked for shape like :func:`pool_from_document` does: for
+    :func:`~service.draw.algorithm.execute_rows`, without a million objects."""
+    with gc_paused():
         return _pool_from_document(doc)
 
 
-def _pool_from_document(doc: Mapping[str, Any]) -> Pool:
+def _pool_from_document(doc: Mapping[str, Any]) -> tuple[Pool, list[CandidateRow]]:
     doc = _obj(doc, "pool", sorted(_POOL_KEYS))
     version = doc["algorithm_version"]
     if version != ALGORITHM_VERSION:
@@ -236,7 +266,7 @@ def _pool_from_document(doc: Mapping[str, Any]) -> Pool:
                 _int(s["quota"], f"{where}.quota"),
             )
         )
-    candidates = _candidates(doc["candidates"])
+    candidates = _candidate_rows(doc["candidates"])
     inspectors = []
     for n, item in enumerate(_list(doc["inspectors"], "pool.inspectors")):
         where = f"pool.inspectors[{n}]"
@@ -286,9 +316,9 @@ def _pool_from_document(doc: Mapping[str, Any]) -> Pool:
                 _detail(e["detail"], f"{where}.detail"),
             )
         )
-    return Pool(
+    pool = Pool(
         strata=tuple(strata),
-        candidates=candidates,
+        candidates=(),
         inspectors=tuple(inspectors),
         agencies=tuple(agencies),
         history=history,
@@ -296,6 +326,7 @@ def _pool_from_document(doc: Mapping[str, Any]) -> Pool:
         inspectors_per_task=_int(doc["inspectors_per_task"], "pool.inspectors_per_task"),
         pre_exclusions=tuple(pre_exclusions),
     )
+    return pool, candidates
 
 
 # --- Outcome and record --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
@@ -200,9 +200,6 @@ def exclusion_sort_key(exclusion: Exclusion) -> tuple[Any, ...]:
     )
 
 
-_PRODUCT_ID = attrgetter("product_id")
-_STRATUM = attrgetter("stratum")
-_RISK_CLASS = attrgetter("risk_class")
 CANDIDATE_FIELDS = (
     "product_id",
     "enterprise_uscc",
@@ -212,30 +209,37 @@ CANDIDATE_FIELDS = (
     "stratum",
 )
 candidate_row = attrgetter(*CANDIDATE_FIELDS)  # a candidate as a tuple, in document order
+# A candidate in document form: the CANDIDATE_FIELDS in order (a JSON array once parsed).
+CandidateRow = Sequence[str]
+_ROW_ID = itemgetter(0)
+_ROW_RISK = itemgetter(4)
+_ROW_STRATUM = itemgetter(5)
 
 
-def _validate_candidates(
-    candidates: Sequence[Candidate], strata: set[str], weights: Mapping[str, int]
+def _validate_rows(
+    rows: Sequence[Sequence[object]], strata: set[str], weights: Mapping[str, int]
 ) -> set[str]:
-    """Check the candidates and return their product ids.
+    """Check the candidate rows and return their product ids.
 
     Pools reach a million candidates: each check is one pass at C speed over the distinct values
-    of a field (map, set), and the offending candidate is looked for only once a check failed."""
-    product_ids = set(map(_PRODUCT_ID, candidates))
-    if len(product_ids) != len(candidates):
-        dup = _duplicate(list(map(_PRODUCT_ID, candidates)))
+    of a field (map, set), and the offending row is looked for only once a check failed."""
+    if set(map(len, rows)) - {len(CANDIDATE_FIELDS)}:
+        bad = next(row for row in rows if len(row) != len(CANDIDATE_FIELDS))
+        raise InvalidPool(f"candidate {bad!r}: expected the fields {', '.join(CANDIDATE_FIELDS)}")
+    if set(map(type, chain.from_iterable(rows))) - {str}:
+        bad = next(row for row in rows if set(map(type, row)) - {str})
+        name = next(n for n, v in zip(CANDIDATE_FIELDS, bad, strict=True) if type(v) is not str)
+        raise InvalidPool(f"candidate {bad!r}: {name} must be a string")
+    product_ids: set[str] = set(map(_ROW_ID, rows))
+    if len(product_ids) != len(rows):
+        dup = _duplicate(list(map(_ROW_ID, rows)))
         raise InvalidPool(f"product {dup!r} appears twice among the candidates")
-    for name in CANDIDATE_FIELDS:
-        get = attrgetter(name)
-        if set(map(type, map(get, candidates))) - {str}:
-            bad = next(c for c in candidates if type(get(c)) is not str)
-            raise InvalidPool(f"candidate {bad!r}: {name} must be a string")
-    if set(map(_STRATUM, candidates)) - strata:
-        bad = next(c for c in candidates if c.stratum not in strata)
-        raise InvalidPool(f"product {bad.product_id!r}: unknown stratum {bad.stratum!r}")
-    if set(map(_RISK_CLASS, candidates)) - weights.keys():
-        bad = next(c for c in candidates if c.risk_class not in weights)
-        raise InvalidPool(f"product {bad.product_id!r}: no weight for risk {bad.risk_class!r}")
+    if set(map(_ROW_STRATUM, rows)) - strata:
+        bad = next(row for row in rows if row[5] not in strata)
+        raise InvalidPool(f"product {bad[0]!r}: unknown stratum {bad[5]!r}")
+    if set(map(_ROW_RISK, rows)) - weights.keys():
+        bad = next(row for row in rows if row[4] not in weights)
+        raise InvalidPool(f"product {bad[0]!r}: no weight for risk {bad[4]!r}")
     return product_ids
 
 
@@ -255,6 +259,12 @@ def validate_pool(pool: Pool) -> None:
     that large; scope codes are not empty; pre-exclusions have a known reason and are not also
     candidates.
     """
+    validate_pool_rows(pool, list(map(candidate_row, pool.candidates)))
+
+
+def validate_pool_rows(pool: Pool, rows: Sequence[Sequence[object]]) -> None:
+    """:func:`validate_pool` for a pool whose candidates are given as rows in document order
+    (``pool.candidates`` is not looked at): what the runner holds, without a million objects."""
     per_task = pool.inspectors_per_task
     if not _is_int(per_task) or per_task < MIN_INSPECTORS_PER_TASK:
         raise InvalidPool(
@@ -281,7 +291,7 @@ def validate_pool(pool: Pool) -> None:
     for stratum in pool.strata:
         if not _is_int(stratum.quota) or stratum.quota < 0:
             raise InvalidPool(f"stratum {stratum.key!r}: quota must be an integer >= 0")
-    candidate_ids = _validate_candidates(pool.candidates, set(keys), pool.weights)
+    candidate_ids = _validate_rows(rows, set(keys), pool.weights)
     inspector_ids = [i.inspector_id for i in pool.inspectors]
     _strings(inspector_ids, "inspector ids")
     _strings(chain.from_iterable(i.conflicts for i in pool.inspectors), "conflicts")

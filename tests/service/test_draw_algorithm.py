@@ -43,13 +43,16 @@ from service.draw.algorithm import (
     Stream,
     draw_record_document,
     execute,
+    execute_rows,
     new_seed,
     outcome_document,
     pool_document,
     pool_document_bytes,
+    pool_document_from_rows,
     pool_document_hash,
     pool_from_document,
     pool_hash,
+    pool_rows_from_document,
     seed_commitment,
     uniform,
     validate_pool,
@@ -585,6 +588,67 @@ def test_the_pool_document_is_compact_and_sorted() -> None:
     assert document["history"] == [["E1", ["I2", "I3"], "L1"], ["E4", ["I1"], "L1"]]
 
 
+# --- The runner's fast paths: rows instead of Candidate objects, orjson ------------------------
+
+
+def _rows(pool: Pool) -> list[tuple[str, ...]]:
+    return [tuple(row) for row in pool_document(pool)["candidates"]]
+
+
+@pytest.mark.parametrize("n", range(10))
+def test_the_document_from_sorted_rows_is_the_pool_document(n: int) -> None:
+    pool = example_pool() if n == 0 else random_pool(random.Random(4000 + n))
+    bare = dataclasses.replace(shuffled(pool, random.Random(n)), candidates=())
+    document = pool_document_from_rows(bare, _rows(pool))
+    assert pool_document_bytes(document) == pool_document_bytes(pool_document(pool))
+
+
+def test_the_document_from_rows_refuses_rows_out_of_order() -> None:
+    pool = example_pool()
+    rows = _rows(pool)
+    rows[0], rows[1] = rows[1], rows[0]
+    with pytest.raises(ValueError, match="sorted by product id"):
+        pool_document_from_rows(dataclasses.replace(pool, candidates=()), rows)
+
+
+@pytest.mark.parametrize("n", range(60))
+def test_drawing_from_document_rows_is_drawing_from_the_pool(n: int) -> None:
+    pool = example_pool() if n == 0 else random_pool(random.Random(5000 + n))
+    parsed = json.loads(pool_document_bytes(pool_document(pool)))
+    bare, rows = pool_rows_from_document(parsed)
+    assert bare.candidates == ()
+    assert execute_rows(bare, rows, seed_for(n)) == execute(pool, seed_for(n))
+
+
+def test_document_rows_are_shape_checked_like_the_pool() -> None:
+    parsed = json.loads(pool_document_bytes(pool_document(example_pool())))
+    parsed["candidates"][2] = ["P03", "E2", "0401", 410103, "C", "0401"]
+    with pytest.raises(RecordFormatError, match=r"pool.candidates\[2\]"):
+        pool_rows_from_document(parsed)
+
+
+def test_the_services_orjson_bytes_are_the_canonical_json() -> None:
+    from service.draw.runner import canonical_bytes  # the database side, orjson
+
+    for n in range(5):
+        pool = example_pool() if n == 0 else random_pool(random.Random(6000 + n))
+        document = pool_document(pool)
+        assert canonical_bytes(document) == pool_document_bytes(document)
+        outcome = outcome_document(execute(pool, seed_for(n)))
+        assert canonical_bytes(outcome) == canonical_json(outcome)
+    for text in [*AWKWARD_STRINGS, "食品 \U0001f600", "", "\x1f\b\f\r\t"]:
+        pool = dataclasses.replace(
+            example_pool(),
+            candidates=(
+                *example_pool().candidates,
+                Candidate(f"P09{text}", f"E{text}", "0401", text, "A", "0401"),
+            ),
+            pre_exclusions=(Exclusion("X", "E", "inactive", {text: text}),),
+        )
+        document = pool_document(pool)
+        assert canonical_bytes(document) == canonical_json(document), text
+
+
 # --- Pool validation -----------------------------------------------------------------------------
 
 
@@ -669,6 +733,10 @@ def test_invalid_pools_have_no_draw_and_no_hash(
     for operation in (validate_pool, pool_hash, lambda p: execute(p, EXAMPLE_SEED)):
         with pytest.raises(InvalidPool, match=message):
             operation(pool)
+    rows = sorted(map(tuple, map(dataclasses.astuple, pool.candidates)))
+    bare = dataclasses.replace(pool, candidates=())
+    with pytest.raises(InvalidPool, match=message):
+        execute_rows(bare, rows, EXAMPLE_SEED)
 
 
 # --- Quotas and the one-batch-per-enterprise rule ------------------------------------------------
