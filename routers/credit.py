@@ -27,7 +27,7 @@ from models.system import Role
 from routers.deps import PageDep
 from service import clock
 from service.auth import EnterprisePrincipal, Principal, RegulatorPrincipal, require_roles
-from service.credit import events, file, objections, report_pdf
+from service.credit import events, file, file_document, objections, report_pdf
 from service.db import SessionDep, UnitOfWorkRoute
 
 router = APIRouter(tags=["credit"], route_class=UnitOfWorkRoute)
@@ -45,14 +45,17 @@ AsOf = Annotated[
 ]
 
 
-@router.get("/enterprises/{uscc}/credit")
+@router.get("/enterprises/{uscc}/credit", response_model=CreditFileRead)
 async def get_credit_file(
     session: SessionDep, principal: CreditReader, uscc: Text, as_of: AsOf = None
-) -> CreditFileRead:
+) -> Response:
     """The full credit file: events, score and its explanation, grade, listing status and the
     internal risk class. Enterprise keys: 404 for another enterprise, 403 for their own (their
     view without the risk class is /me/credit)."""
-    return await file.credit_file(session, principal, uscc, as_of=as_of, today=clock.today())
+    document = await file_document.credit_file_json(
+        session, principal, uscc, as_of=as_of, today=clock.today()
+    )
+    return Response(document, media_type="application/json")
 
 
 @router.post(

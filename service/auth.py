@@ -9,19 +9,18 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.agency import TestingAgency
 from models.enterprise import Enterprise
-from models.reference import Department, Region
+from models.reference import Department
 from models.system import ApiKey, Role
 from service import audit
-from service.db import SessionDep
+from service.db import SessionDep, driver_connection
 from service.errors import Forbidden, InvalidInput, NotAuthenticated
 
 KEY_PREFIX = "qcs_"
@@ -127,37 +126,37 @@ async def create_key(
     return key, secret
 
 
+# Every request runs this, so it is one statement on the session's own connection, without the
+# ORM's per-entity work. Revoked keys and deactivated departments or agencies never match.
+_PRINCIPAL_FOR_KEY: Final = """
+    SELECT k.id, k.key_hash, k.name, k.role, k.department_code, k.enterprise_uscc, k.agency_id,
+           d.level AS department_level, r.code AS region_code, r.path AS region_path
+      FROM api_keys k
+      LEFT JOIN departments d ON d.code = k.department_code
+      LEFT JOIN regions r ON r.code = d.region_code
+      LEFT JOIN testing_agencies a ON a.id = k.agency_id
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL
+       AND (d.code IS NULL OR d.active) AND (a.id IS NULL OR a.active)
+"""
+
+
 async def principal_for_key(session: AsyncSession, secret: str) -> Principal | None:
-    row = (
-        await session.exec(
-            select(ApiKey, Department, Region, TestingAgency)
-            .outerjoin(Department, col(Department.code) == col(ApiKey.department_code))
-            .outerjoin(Region, col(Region.code) == col(Department.region_code))
-            .outerjoin(TestingAgency, col(TestingAgency.id) == col(ApiKey.agency_id))
-            .where(col(ApiKey.key_hash) == hash_key(secret))
-        )
-    ).first()
-    if row is None:
-        return None
-    key, department, region, agency = row
+    key_hash = hash_key(secret)
+    connection = await driver_connection(session)
+    row = await connection.fetchrow(_PRINCIPAL_FOR_KEY, key_hash)
     # The lookup was by hash; compare again in constant time so no timing differs by prefix.
-    if not secrets.compare_digest(key.key_hash, hash_key(secret)) or key.revoked_at is not None:
-        return None
-    # A deactivated department or agency no longer acts through its keys.
-    if (department is not None and not department.active) or (
-        agency is not None and not agency.active
-    ):
+    if row is None or not secrets.compare_digest(row["key_hash"], key_hash):
         return None
     return Principal(
-        role=Role(key.role),
-        name=key.name,
-        key_id=key.id,
-        department_code=key.department_code,
-        department_level=department.level if department else None,
-        region_code=region.code if region else None,
-        region_path=region.path if region else None,
-        enterprise_uscc=key.enterprise_uscc,
-        agency_id=key.agency_id,
+        role=Role(row["role"]),
+        name=row["name"],
+        key_id=row["id"],
+        department_code=row["department_code"],
+        department_level=row["department_level"],
+        region_code=row["region_code"],
+        region_path=row["region_path"],
+        enterprise_uscc=row["enterprise_uscc"],
+        agency_id=row["agency_id"],
     )
 
 

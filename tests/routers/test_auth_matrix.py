@@ -12,6 +12,8 @@ import pytest
 from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.agency import TestingAgency
+from models.reference import Department
 from models.system import ApiKey, Role
 from service.app import API_PREFIX, create_app
 from service.auth import hash_key
@@ -238,3 +240,25 @@ async def test_a_bogus_key_of_the_right_shape_is_invalid_not_a_lookup_error(
         "/api/v1/regions", headers={"Authorization": f"Bearer qcs_{uuid.uuid4().hex}"}
     )
     assert_problem(response, 401, "auth.invalid")
+
+
+async def test_keys_of_a_deactivated_department_or_agency_no_longer_act(
+    client: httpx.AsyncClient, session: AsyncSession, keys: Keys
+) -> None:
+    agency = await make_agency(session)
+    await session.commit()
+    department = await keys.headers(Role.DEPARTMENT, department="fgw-410000")
+    agency_key = await keys.headers(Role.AGENCY, agency=agency.id)
+    for headers in (department, agency_key):
+        assert (await client.get("/api/v1/regions", headers=headers)).status_code == 200
+
+    await session.exec(
+        update(Department).where(col(Department.code) == "fgw-410000").values(active=False)
+    )
+    await session.exec(
+        update(TestingAgency).where(col(TestingAgency.id) == agency.id).values(active=False)
+    )
+    await session.commit()
+
+    for headers in (department, agency_key):
+        assert_problem(await client.get("/api/v1/regions", headers=headers), 401, "auth.invalid")
