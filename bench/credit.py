@@ -12,8 +12,9 @@ by the next run (generation takes a while); without it a temporary directory is 
    mix of types, dated over ~3 years), one score snapshot per enterprise with its explanation
    (built in SQL with the v1 points) and its standing.
 2. Two servers, each uvicorn with one worker in its own process on 127.0.0.1: the real app, and a
-   raw ASGI app on an asyncpg pool that runs the same four statements per request (key lookup,
-   enterprise, snapshot in force, events as of today) and dumps JSON.
+   raw ASGI app on an asyncpg pool that runs the app's two statements per request (the key
+   lookup, and the file: enterprise, snapshot in force and events as of today in one statement,
+   both imported from the service) and dumps JSON.
 3. A load generator in a third process (asyncio, keep-alive HTTP/1.1 over raw sockets, so it costs
    the shared 2 cores as little as possible) hits random USCCs: closed loop with 200 connections
    (throughput, latency), then open loop at fixed rates over 200 connections (latency measured
@@ -85,27 +86,6 @@ POINTS = {
     "rectification_overdue": ("rectification_overdue", -10),
     "refusal": ("refusal", -30),
 }
-
-# The statements the app's request runs (service/auth.py principal_for_key; service/credit/file.py
-# get_enterprise, events_as_of, recorded_as_of), as the minimal endpoint runs them.
-BASELINE_SQL = {
-    "key": (
-        "SELECT k.id, k.role, k.department_code, k.revoked_at, d.active, r.path, a.active "
-        "FROM api_keys k LEFT JOIN departments d ON d.code = k.department_code "
-        "LEFT JOIN regions r ON r.code = d.region_code "
-        "LEFT JOIN testing_agencies a ON a.id = k.agency_id WHERE k.key_hash = $1"
-    ),
-    "enterprise": "SELECT * FROM enterprises WHERE uscc = $1",
-    "snapshot": (
-        "SELECT * FROM credit_scores WHERE enterprise_uscc = $1 AND valid_from <= $2 "
-        "ORDER BY valid_from DESC, id DESC LIMIT 1"
-    ),
-    "events": (
-        "SELECT * FROM credit_events WHERE enterprise_uscc = $1 AND recorded_on <= $2 "
-        "ORDER BY occurred_on DESC, id"
-    ),
-}
-
 
 # --- generation ---------------------------------------------------------------------------------
 
@@ -269,11 +249,15 @@ def generate(pg: Any, database: str, enterprises: int, per: int) -> dict[str, fl
 
 
 def baseline_app(dsn: str) -> Any:
-    """A raw ASGI app: GET /credit/{uscc} runs the app's four statements on an asyncpg pool and
-    returns the rows as JSON. No framework, no ORM, no validation."""
+    """A raw ASGI app: GET /credit/{uscc} runs the app's two statements (the key lookup and the
+    file, imported from the service so they cannot drift) on an asyncpg pool and returns the row
+    as JSON. No framework, no ORM, no validation, no transaction."""
     import hashlib
 
     import asyncpg  # type: ignore[import-untyped]
+
+    from service.auth import PRINCIPAL_FOR_KEY
+    from service.credit.file_document import FILE_STATEMENT, LABELS_JSON
 
     state: dict[str, Any] = {}
 
@@ -294,20 +278,10 @@ def baseline_app(dsn: str) -> Any:
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         today = datetime.now(UTC).date()
         async with state["pool"].acquire() as connection:
-            principal = await connection.fetchrow(BASELINE_SQL["key"], key_hash)
-            enterprise = await connection.fetchrow(BASELINE_SQL["enterprise"], uscc)
-            snapshot = await connection.fetchrow(BASELINE_SQL["snapshot"], uscc, today)
-            events = await connection.fetch(BASELINE_SQL["events"], uscc, today)
-        status = 200 if principal is not None and enterprise is not None else 404
-        body = json.dumps(
-            {
-                "enterprise": dict(enterprise) if enterprise else None,
-                "snapshot": dict(snapshot) if snapshot else None,
-                "events": [dict(e) for e in events],
-            },
-            default=str,
-            ensure_ascii=False,
-        ).encode()
+            principal = await connection.fetchrow(PRINCIPAL_FOR_KEY, key_hash)
+            found = await connection.fetchrow(FILE_STATEMENT, uscc, today, LABELS_JSON)
+        status = 200 if principal is not None and found is not None else 404
+        body = json.dumps(dict(found) if found else None, default=str, ensure_ascii=False).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -625,7 +599,7 @@ def main() -> None:
             for label, (port, path) in targets.items()
         }
         app_max = next(iter(closed.values()))["throughput"]
-        rates = [int(app_max * share) for share in (0.25, 0.5, 0.75)]
+        rates = [int(app_max * share) for share in (0.25, 0.5, 0.75, 0.9)]
         opened = {
             (label, rate): run_load(
                 port, path, key, args.enterprises, duration=args.duration / 2, rate=rate, **common

@@ -128,7 +128,7 @@ async def create_key(
 
 # Every request runs this, so it is one statement on the session's own connection, without the
 # ORM's per-entity work. Revoked keys and deactivated departments or agencies never match.
-_PRINCIPAL_FOR_KEY: Final = """
+PRINCIPAL_FOR_KEY: Final = """
     SELECT k.id, k.key_hash, k.name, k.role, k.department_code, k.enterprise_uscc, k.agency_id,
            d.level AS department_level, r.code AS region_code, r.path AS region_path
       FROM api_keys k
@@ -143,7 +143,7 @@ _PRINCIPAL_FOR_KEY: Final = """
 async def principal_for_key(session: AsyncSession, secret: str) -> Principal | None:
     key_hash = hash_key(secret)
     connection = await driver_connection(session)
-    row = await connection.fetchrow(_PRINCIPAL_FOR_KEY, key_hash)
+    row = await connection.fetchrow(PRINCIPAL_FOR_KEY, key_hash)
     # The lookup was by hash; compare again in constant time so no timing differs by prefix.
     if row is None or not secrets.compare_digest(row["key_hash"], key_hash):
         return None

@@ -26,11 +26,11 @@ from service.errors import Forbidden, NotFound
 from service.uscc import normalise_uscc
 
 _LABELS: Final = {kind.value: label for kind, label in LABELS.items()}
-_LABELS_JSON: Final = orjson.dumps(_LABELS).decode()
+LABELS_JSON: Final = orjson.dumps(_LABELS).decode()
 
 # The events as CreditEventRead spells them, on the as-of day $2. `status` and `published` are
 # the day's, as in `file.event_read`.
-_FILE: Final = """
+FILE_STATEMENT: Final = """
     SELECT e.uscc, e.name, e.region_code, e.active,
            s.valid_from, s.computed_at, s.score, s.base, s.grade, s.grade_reason, s.listed,
            s.explanation::text AS explanation, s.model_version,
@@ -90,7 +90,7 @@ async def credit_file_json(
             "this view holds the internal risk class; read your own file at /me/credit",
         )
     connection = await driver_connection(session)
-    row = await connection.fetchrow(_FILE, code, day, _LABELS_JSON)
+    row = await connection.fetchrow(FILE_STATEMENT, code, day, LABELS_JSON)
     if row is None:
         raise NotFound("enterprise.not_found", f"no enterprise {uscc}")
     if row["valid_from"] is None:
