@@ -37,6 +37,7 @@ from seed.demo import DEMO_AS_OF, DEMO_SEED, PREFECTURE_WEIGHTS
 from service import audit
 from service.auth import Principal, system_principal
 from service.canonical import digest
+from service.db import driver_connection
 from service.reports import OBJECTION_DAYS
 from service.stats import rebuild
 from service.work_calendar import WorkCalendar
@@ -128,10 +129,8 @@ async def _copy(session: AsyncSession, model: type[SQLModel], rows: list[Row]) -
               for c in columns)
         for r in rows
     ]  # fmt: skip
-    connection = await (await session.connection()).get_raw_connection()
-    await connection.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table.name, records=records, columns=columns
-    )
+    driver = await driver_connection(session)
+    await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:

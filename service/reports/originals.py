@@ -24,6 +24,7 @@ from models.base import utcnow
 from models.reports_api import ReportKind
 from models.results import ResultState
 from service import audit
+from service.db import driver_connection
 from service.reports.checks import NewOriginal
 from service.reports.rows import report_row, report_state
 
@@ -93,10 +94,7 @@ def _event(
 async def _copy(
     session: AsyncSession, table: str, columns: Sequence[str], records: list[tuple[Any, ...]]
 ) -> None:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None  # noqa: S101 - a checked-out connection has its driver connection
+    driver = await driver_connection(session)
     statement = f"COPY {table}"
     try:
         await driver.copy_records_to_table(table, records=records, columns=list(columns))
