@@ -15,7 +15,7 @@ with 60,000 tasks. None of that is timed.
 
 Timed: `runner.commit_draw` + commit and `runner.execute_draw` + commit of a published
 scjg-410000 plan with quotas 0401…0405 summing to 10,000, each in its own session, with the time
-split into stages (wall-clock wrappers around the runner's helpers and SQLAlchemy cursor events; the
+split into stages (wall-clock wrappers around the helpers of the runner and the pool builder; the
 wrappers cost microseconds); with --profile a second, identical plan is drawn under cProfile for
 the hot spots. Then `eligibility.check_product` for 2,000 random products on one session, and the
 same through HTTP (ASGI transport, the real app with a regulator key). Writes
@@ -36,7 +36,6 @@ import os
 import platform
 import pstats
 import random
-import re
 import shutil
 import sys
 import tempfile
@@ -53,7 +52,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
-from sqlalchemy import event, func, table, text
+from sqlalchemy import func, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,7 +71,7 @@ from service import eligibility, embedded_pg, six_month_rule  # noqa: E402
 from service.auth import create_key, system_principal  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db import commit, make_engine, make_sessionmaker  # noqa: E402
-from service.draw import algorithm, runner  # noqa: E402
+from service.draw import algorithm, pool_builder, runner  # noqa: E402
 from service.migrations import upgrade  # noqa: E402
 from service.plans import change_state, create_plan  # noqa: E402
 from service.uscc import make_uscc  # noqa: E402
@@ -481,11 +480,6 @@ class Timeline:
                 return start, end
         return None
 
-    def sql(self, start: float, end: float, prefix: str = "sql ") -> float:
-        return sum(
-            e - s for name, s, e in self.events if name.startswith(prefix) and start <= s <= end
-        )
-
 
 def _timed(timeline: Timeline, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(fn):
@@ -511,15 +505,9 @@ def _timed(timeline: Timeline, label: str, fn: Callable[..., Any]) -> Callable[.
     return timed
 
 
-def _sql_label(statement: str) -> str:
-    verb = statement.split(None, 1)[0].lower() if statement.strip() else "?"
-    match = re.search(r"\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)", statement, re.IGNORECASE)
-    return f"sql {verb} {match.group(1) if match else '?'}"
-
-
 @contextmanager
-def instrumented(engine: AsyncEngine, timeline: Timeline) -> Iterator[None]:
-    """Wrap the runner's helpers (as the runner sees them) and time every cursor execution."""
+def instrumented(timeline: Timeline) -> Iterator[None]:
+    """Wrap the helpers of the runner and the pool builder, as their callers see them."""
     patches: list[tuple[Any, str, Any]] = []
 
     def patch(owner: Any, name: str, label: str | None = None) -> None:
@@ -529,7 +517,6 @@ def instrumented(engine: AsyncEngine, timeline: Timeline) -> Iterator[None]:
             setattr(owner, name, _timed(timeline, label or name, original))
 
     for name in (
-        "build_pool",
         "_region_paths",
         "_candidate_rows",
         "_organiser",
@@ -537,11 +524,17 @@ def instrumented(engine: AsyncEngine, timeline: Timeline) -> Iterator[None]:
         "_inspectors",
         "_agencies",
         "_task_history",
+        "_six_month_locks",
+    ):
+        patch(pool_builder, name)
+    for name in (
+        "build_pool",
         "_fix_pool",
         "canonical_bytes",
         "_hash_and_compress",
         "_unpack_pool",
         "_draw",
+        "_outcome_gz",
         "_insert_tasks",
         "transition",
     ):
@@ -553,23 +546,9 @@ def instrumented(engine: AsyncEngine, timeline: Timeline) -> Iterator[None]:
         "outcome_document",
     ):
         patch(algorithm, name)
-    starts: dict[int, float] = {}
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        starts[id(cursor)] = time.perf_counter()
-
-    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        start = starts.pop(id(cursor), None)
-        if start is not None:
-            timeline.add(_sql_label(statement), start, time.perf_counter())
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    event.listen(engine.sync_engine, "after_cursor_execute", after)
     try:
         yield
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)
-        event.remove(engine.sync_engine, "after_cursor_execute", after)
         for owner, name, original in reversed(patches):
             setattr(owner, name, original)
 
@@ -599,24 +578,29 @@ def commit_stages(t: Timeline, started: float, returned: float, committed: float
     build = t.first("build_pool")
     regions, candidates = t.first("_region_paths"), t.first("_candidate_rows")
     history, inspectors = t.first("_recent_history"), t.first("_inspectors")
-    history_sql = t.sql(*history) if history else None
+    checks = t.first("_six_month_locks")
+    # The six-month checks run in a thread beside the candidate query: one stage for the two.
+    both: Span = (
+        (min(candidates[0], checks[0]), max(candidates[1], checks[1]))
+        if candidates and checks
+        else None
+    )
+    beside = "" if checks is None else f" ({checks[1] - checks[0]:.2f} s in the thread)"
     packed = t.first("_hash_and_compress")
     return [
         ("plan lookup, row lock, existing-draw check", _between(_at(started), build)),
+        ("organiser, six-month history (SQL + fetch over asyncpg, PastSampling)",
+         _between(_at(build[0]), _at(history[1])) if build and history else None),
         ("region paths", _span(regions)),
-        ("candidate rows (strata pairs, SQL + fetch over asyncpg, rows)",
-         _minus(_span(candidates), _span(regions))),
-        ("inactive exclusions, organiser", _between(candidates, history)),
-        ("six-month history query (SQL + fetch)", history_sql),
-        ("six-month history → PastSampling", _minus(_span(history), history_sql)),
-        ("six-month checks (check_eligibility per candidate with history)",
-         _between(history, inspectors)),
+        ("candidate rows (SQL + fetch over asyncpg, strata), beside them the six-month checks"
+         + beside, _minus(_span(both), _span(regions))),
+        ("inactive and six-month exclusions", _between(both, inspectors)),
         ("inspectors, agencies, task history", _between(_at(inspectors[0]), _at(build[1]))
          if inspectors and build else None),
         ("pool document from the rows (validate, order check)",
          _span(t.first("pool_document_from_rows"))),
         ("canonical JSON bytes of the pool (orjson)", _span(t.first("canonical_bytes"))),
-        ("SHA-256 + gzip of the pool (in parallel)", _span(packed)),
+        ("SHA-256 + gzip of the pool (in parallel), rows freed beside them", _span(packed)),
         ("draw row, flush, audit entry", _between(packed, _at(returned))),
         ("commit (audit chain + COMMIT)", committed - returned),
     ]  # fmt: skip
@@ -625,17 +609,23 @@ def commit_stages(t: Timeline, started: float, returned: float, committed: float
 def execute_stages(t: Timeline, started: float, returned: float, committed: float) -> list[Stage]:
     unpack, drawn = t.first("_unpack_pool"), t.first("_draw")
     parsed = t.first("pool_rows_from_document")
-    outcome, tasks = t.first("outcome_document"), t.first("_insert_tasks")
+    outcome, tasks = t.first("_outcome_gz"), t.first("_insert_tasks")
+    # The outcome's gzip runs in a thread beside the COPY: one stage from the start of the two
+    # to the end of the later, so that nothing is counted twice.
+    both: Span = (
+        (min(tasks[0], outcome[0]), max(tasks[1], outcome[1])) if tasks and outcome else None
+    )
+    beside = "" if outcome is None else f" ({outcome[1] - outcome[0]:.2f} s in the thread)"
     return [
         ("draw and plan lookup, row locks", _between(_at(started), unpack)),
         ("gunzip + SHA-256 check of the pool", _span(unpack)),
         ("orjson.loads of the pool", _between(_at(drawn[0]), parsed) if drawn else None),
-        ("pool_rows_from_document (shape check)", _span(parsed)),
+        ("pool_rows_from_document (rows left to the draw's check)", _span(parsed)),
         ("algorithm.execute_rows (validate + draw)", _span(t.first("execute_rows"))),
-        ("outcome document + canonical JSON + gzip",
-         None if outcome is None or drawn is None else drawn[1] - outcome[0]),
-        ("task rows + COPY", _span(tasks)),
-        ("plan transition, flush, audit entry", _between(tasks, _at(returned))),
+        ("categories of the selected",
+         _between(t.first("execute_rows"), _at(drawn[1])) if drawn else None),
+        ("task rows + COPY, beside it outcome JSON + gzip" + beside, _span(both)),
+        ("plan transition, flush, audit entry", _between(both, _at(returned))),
         ("commit (audit chain + COMMIT)", committed - returned),
     ]  # fmt: skip
 
@@ -684,7 +674,7 @@ async def run_draw(
     maker = make_sessionmaker(engine)
     committed_t, executed_t = Timeline(), Timeline()
     gc.collect()
-    with instrumented(engine, committed_t):
+    with instrumented(committed_t):
         async with maker() as session:
             if profiler:
                 profiler.enable()
@@ -697,7 +687,7 @@ async def run_draw(
                 profiler.disable()
             draw_id = draw.id
     gc.collect()
-    with instrumented(engine, executed_t):
+    with instrumented(executed_t):
         async with maker() as session:
             if profiler:
                 profiler.enable()
@@ -770,7 +760,7 @@ async def check_latencies(
                 department_code=ORGANISER,
                 on=on,
                 plan_kind=PlanKind.ROUTINE,
-                config=runner.six_month_config(),
+                config=pool_builder.six_month_config(),
             )
         gc.collect()
         for product_id in probes:
@@ -781,7 +771,7 @@ async def check_latencies(
                 department_code=ORGANISER,
                 on=on,
                 plan_kind=PlanKind.ROUTINE,
-                config=runner.six_month_config(),
+                config=pool_builder.six_month_config(),
             )
             samples.append((time.perf_counter() - started) * 1000)
             outcomes["eligible" if decision.eligibility.eligible else "locked"] += 1
@@ -822,7 +812,7 @@ async def http_latencies(
 
 
 async def probe_history(engine: AsyncEngine, probes: list[uuid.UUID], on: date) -> dict[str, int]:
-    window = eligibility.history_window_start(on, runner.six_month_config())
+    window = eligibility.history_window_start(on, pool_builder.six_month_config())
     async with make_sessionmaker(engine)() as session:
         row = (
             await session.exec(
@@ -986,8 +976,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         "",
         *stage_table(run.execute_stages, run.execute_s),
         "",
-        "Stages come from wall-clock wrappers around the runner's helpers and from SQLAlchemy's "
-        'cursor events (SQL + fetch); "Python" rows are the gaps between them.',
+        "Stages come from wall-clock wrappers around the helpers of the runner and the pool "
+        "builder; the other rows are the gaps between them.",
         "",
     ]
     if results["profile"]:

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal, get_args
 
 from models.common import PlanKind as PlanKind  # re-exported: the rule speaks of plan kinds
@@ -188,7 +189,12 @@ def add_months(d: date, months: int) -> date:
 
 def lock_end(sampled_on: date, config: SixMonthConfig = DEFAULT) -> date:
     """The first day after the lock started by a sampling on ``sampled_on``."""
-    return add_months(sampled_on, config.months)
+    return _lock_end(sampled_on, config.months)
+
+
+# A draw checks tens of thousands of histories whose dates fall on a few hundred days; the
+# calendar arithmetic is pure, so each (day, months) is worked out once.
+_lock_end = lru_cache(maxsize=4096)(add_months)
 
 
 def region_contains(ancestor_code: str, code: str) -> bool:
@@ -217,23 +223,33 @@ def is_superior(higher: Organiser, lower: Organiser) -> bool:
     )
 
 
-def _rules_matched(past: PastSampling, organiser: Organiser) -> list[RuleId]:
+def _rules_matched(past: PastSampling, organiser: Organiser) -> tuple[RuleId, ...]:
+    return _rules(past.verdict, past.organiser, organiser)
+
+
+# Which rules a past sampling triggers depends only on its verdict and the two organisers, of
+# which there are few (departments), while a draw asks for tens of thousands of samplings.
+@lru_cache(maxsize=4096)
+def _rules(verdict: Verdict | None, past: Organiser, organiser: Organiser) -> tuple[RuleId, ...]:
     rules: list[RuleId] = []
-    if past.verdict == "conforming" and past.organiser.level in _R1_LEVELS:
+    if verdict == "conforming" and past.level in _R1_LEVELS:
         rules.append(RuleId.R1)
-    if past.organiser.department_code == organiser.department_code:
+    if past.department_code == organiser.department_code:
         rules.append(RuleId.R2)
-    if is_superior(past.organiser, organiser):
+    if is_superior(past, organiser):
         rules.append(RuleId.R3)
-    return rules
+    return tuple(rules)
 
 
 def _unique(history: Iterable[PastSampling]) -> list[PastSampling]:
     # History assembled from several queries may repeat a sampling; that is harmless. Two
     # *different* records under one id mean corrupt data, and guessing which is right could
     # wrongly refuse or permit a sampling, so refuse to decide.
+    pasts = list(history)
+    if len(pasts) < 2:  # most products have one sampling in the window, or none
+        return pasts
     by_id: dict[str, PastSampling] = {}
-    for past in history:
+    for past in pasts:
         seen = by_id.setdefault(past.sampling_id, past)
         if seen != past:
             raise ValueError(f"conflicting records for sampling {past.sampling_id!r}")

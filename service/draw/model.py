@@ -223,6 +223,9 @@ def _validate_rows(
 
     Pools reach a million candidates: each check is one pass at C speed over the distinct values
     of a field (map, set), and the offending row is looked for only once a check failed."""
+    if set(map(type, rows)) - {list, tuple}:
+        bad = next(row for row in rows if type(row) not in (list, tuple))
+        raise InvalidPool(f"candidate {bad!r}: expected an array of the candidate fields")
     if set(map(len, rows)) - {len(CANDIDATE_FIELDS)}:
         bad = next(row for row in rows if len(row) != len(CANDIDATE_FIELDS))
         raise InvalidPool(f"candidate {bad!r}: expected the fields {', '.join(CANDIDATE_FIELDS)}")

@@ -130,6 +130,21 @@ async def test_a_draw_executes_once_and_a_plan_has_one_draw(
     assert second.json()["code"] == "draw.plan_not_published"
 
 
+async def test_the_next_pool_records_each_enterprises_previous_inspectors_and_agency(
+    client: httpx.AsyncClient, session: AsyncSession, keys: Keys
+) -> None:
+    w = await world(session, keys)
+    first = await drawn(client, w.headers, await published_plan(client, w.headers))
+    second = await drawn(client, w.headers, await published_plan(client, w.headers))
+    export = (await client.get(f"/api/v1/draws/{second['id']}/export", headers=w.headers)).json()
+    # Candidates are the first draw's too (special plans are exempt from the six-month rule).
+    expected = sorted(
+        [s["enterprise_uscc"], sorted(s["inspector_ids"]), s["agency_id"]]
+        for s in first["selections"]
+    )
+    assert export["pool"]["history"] == expected
+
+
 async def test_a_draft_plan_cannot_be_drawn(
     client: httpx.AsyncClient, session: AsyncSession, keys: Keys
 ) -> None:

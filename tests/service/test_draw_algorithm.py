@@ -627,6 +627,34 @@ def test_document_rows_are_shape_checked_like_the_pool() -> None:
         pool_rows_from_document(parsed)
 
 
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (["P03", "E2", "0401", 410103, "C", "0401"], "region_code must be a string"),
+        ({"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}, "expected an array"),
+        ("P03E20", "expected an array"),
+        (["P03", "E2", "0401", "410103", "C"], "expected the fields"),
+        (["P03", "E2", "0401", "410103", "X", "0401"], "no weight for risk"),
+    ],
+)
+def test_rows_left_unchecked_by_the_document_are_refused_by_the_draw(
+    row: object, message: str
+) -> None:
+    # The runner skips the document's per-row check; execute_rows must still refuse bad rows.
+    parsed = json.loads(pool_document_bytes(pool_document(example_pool())))
+    parsed["candidates"][2] = row
+    bare, rows = pool_rows_from_document(parsed, check_candidates=False)
+    with pytest.raises(InvalidPool, match=message):
+        execute_rows(bare, rows, EXAMPLE_SEED)
+
+
+def test_unchecked_document_rows_draw_like_checked_ones() -> None:
+    parsed = json.loads(pool_document_bytes(pool_document(example_pool())))
+    checked = pool_rows_from_document(parsed)
+    assert pool_rows_from_document(parsed, check_candidates=False) == checked
+    assert execute_rows(*checked, EXAMPLE_SEED) == execute(example_pool(), EXAMPLE_SEED)
+
+
 def test_the_services_orjson_bytes_are_the_canonical_json() -> None:
     from service.draw.runner import canonical_bytes  # the database side, orjson
 
@@ -1126,6 +1154,11 @@ def test_a_record_without_shortfalls_is_checked_on_the_rest() -> None:
     assert verify(record).ok
 
 
+def _exclusion(**change: object) -> dict[str, object]:
+    entry = {"product_id": "P9", "enterprise_uscc": "E9", "reason": "inactive", "detail": {}}
+    return {**entry, **change}
+
+
 MALFORMED: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
     "not an object": (lambda r: [r], "a draw record is a JSON object"),
     "no pool": (lambda r: {k: v for k, v in r.items() if k != "pool"}, "the record lacks pool"),
@@ -1136,6 +1169,38 @@ MALFORMED: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
     "risk class": (
         lambda r: {**r, "pool": {**r["pool"], "candidates": [["P", "E", "04", "41", "X", "S"]]}},
         "pool.candidates[0]",
+    ),
+    "history entry": (
+        lambda r: {**r, "pool": {**r["pool"], "history": [["E1", ["I2"]]]}},
+        "pool.history[0]: expected [enterprise_uscc",
+    ),
+    "history inspector": (
+        lambda r: {**r, "pool": {**r["pool"], "history": [["E1", ["I2", 3], "L1"]]}},
+        "pool.history[0][1][1]: expected a string",
+    ),
+    "history agency": (
+        lambda r: {**r, "pool": {**r["pool"], "history": [["E1", ["I2"], 1]]}},
+        "pool.history[0][2]: expected a string",
+    ),
+    "history twice": (
+        lambda r: {**r, "pool": {**r["pool"], "history": [["E1", [], None], ["E1", [], None]]}},
+        "pool.history[1]: enterprise 'E1' appears twice",
+    ),
+    "pre-exclusion keys": (
+        lambda r: {**r, "pool": {**r["pool"], "pre_exclusions": [{"product_id": "P9"}]}},
+        "pool.pre_exclusions[0]: expected the keys",
+    ),
+    "pre-exclusion reason": (
+        lambda r: {**r, "pool": {**r["pool"], "pre_exclusions": [_exclusion(reason="late")]}},
+        "pool.pre_exclusions[0].reason: expected one of",
+    ),
+    "pre-exclusion detail": (
+        lambda r: {**r, "pool": {**r["pool"], "pre_exclusions": [_exclusion(detail={"a": 1})]}},
+        "pool.pre_exclusions[0].detail.a: expected a string",
+    ),
+    "pre-exclusion product": (
+        lambda r: {**r, "pool": {**r["pool"], "pre_exclusions": [_exclusion(product_id=9)]}},
+        "pool.pre_exclusions[0].product_id: expected a string",
     ),
     "unknown pool key": (
         lambda r: {**r, "pool": {**r["pool"], "extra": 1}},
