@@ -18,10 +18,13 @@ What is measured, honestly:
 - Queries. A matrix of every one- and two-dimension `group_by` (regions at three levels,
   categories at three depths, level, kind, channel, size, agency, month/quarter/year) over five
   periods (a month, a quarter, a year, all 36 months, an unaligned 17 months), plus each
-  county-level shape within one province. Each is timed three times after a warm-up through
-  `service.stats.query.pass_rates` (SQL, names, Decimal rates and Wilson bounds, the response
-  model) and through its SQL alone. Baseline: the same GROUP BY over the raw results for a
-  sample of shapes, same run.
+  county-level shape within one province. A JSON answer is paged, so each shape is timed as
+  its first page and as a page from the middle of the answer (a cursor at its middle group),
+  three times each after a warm-up, end to end through `service.stats.query.pass_rates` and
+  `export.to_json` (SQL, names, rates and Wilson bounds, the JSON bytes), and the first page's
+  SQL alone. The whole answer is timed once as the CSV export (`pass_rates` without a page and
+  `export.to_csv`), with its SQL alone. Baseline: the same GROUP BY over the raw results for a
+  sample of shapes, same run, against the whole answer's SQL.
 - Finalisation. The demo directory and history are loaded first (real rows, foreign keys and
   all) and their ~4,400 results set back to `notified`; after the scale run they are made final
   through `make_final` (event, audit record, rectification, commit with the audit chain) into
@@ -50,6 +53,7 @@ from typing import Any
 from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,7 +68,8 @@ from service.auth import system_principal  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db import commit, make_engine, make_sessionmaker  # noqa: E402
 from service.migrations import upgrade  # noqa: E402
-from service.stats import params, query  # noqa: E402
+from service.pagination import PageRequest, encode_cursor  # noqa: E402
+from service.stats import export, params, query  # noqa: E402
 from service.stats.grains import choose_grain  # noqa: E402
 
 RESULT = ROOT / "bench" / "results" / "pass_rates.md"
@@ -261,9 +266,13 @@ def shapes() -> list[Shape]:
 @dataclass
 class Timing:
     shape: Shape
-    service_ms: list[float] = field(default_factory=list)
-    sql_ms: list[float] = field(default_factory=list)
-    rows: int = 0
+    page_ms: list[float] = field(default_factory=list)  # the first page, JSON bytes and all
+    page_sql_ms: list[float] = field(default_factory=list)  # its rollup query alone
+    deep_ms: list[float] = field(default_factory=list)  # a page from the middle of the answer
+    export_ms: float = 0.0  # the whole answer as CSV bytes
+    whole_sql_ms: float = 0.0  # the whole answer's rollup query alone
+    rows: int = 0  # of the whole answer
+    pages: int = 1
     grain: int = -1
 
 
@@ -271,36 +280,69 @@ def since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def aggregation_of(shape: Shape, request: query.PassRateRequest) -> query.Aggregation:
+    first, last = params.month_range(request.date_from, request.date_to, today=TODAY)
+    return query.Aggregation(
+        dimensions=tuple(a.dimension for a in shape.axes),
+        region_level=request.region_level or RegionGrouping.PREFECTURE,
+        category_depth=request.category_depth or 1,
+        filters=request.filters,
+        first=first,
+        last=last,
+        scope=(shape.within,) if shape.within else (),
+    )
+
+
+async def json_page(
+    session: AsyncSession, request: query.PassRateRequest, page: PageRequest
+) -> int:
+    answer = await query.pass_rates(session, request, today=TODAY, page=page)
+    return len(export.to_json(answer))
+
+
 async def measure_queries(engine: AsyncEngine, matrix: list[Shape], runs: int) -> list[Timing]:
+    """Per shape: the whole answer once as the CSV export (which also gives its size and a
+    cursor to the middle of it), then `runs` times the first JSON page, its SQL alone and the
+    middle page, after a warm-up of each."""
     timings = []
     maker = make_sessionmaker(engine)
+    first_page = PageRequest(limit=params.DEFAULT_PAGE_ROWS)
     async with maker() as session:
         for index, shape in enumerate(matrix):
             timing = Timing(shape)
             request = shape.request()
-            started = time.perf_counter()
-            report = await query.pass_rates(session, request, today=TODAY)  # warm-up
-            # Bulk answers (seconds each) are timed once more, not `runs` times.
-            repeat = runs if since(started) < 1_000 else 1
-            timing.rows = len(report.rows)
-            first, last = params.month_range(request.date_from, request.date_to, today=TODAY)
-            aggregation = query.Aggregation(
-                dimensions=tuple(a.dimension for a in shape.axes),
-                region_level=request.region_level or RegionGrouping.PREFECTURE,
-                category_depth=request.category_depth or 1,
-                filters=request.filters,
-                first=first,
-                last=last,
-                scope=(shape.within,) if shape.within else (),
-            )
+            aggregation = aggregation_of(shape, request)
             timing.grain = choose_grain(query._need(aggregation)).id
-            for _ in range(repeat):
+            started = time.perf_counter()
+            whole = await query.pass_rates(session, request, today=TODAY)
+            csv_bytes = export.to_csv(whole)
+            timing.export_ms = since(started)
+            timing.rows = len(whole.groups)
+            timing.pages = max(1, -(-timing.rows // params.DEFAULT_PAGE_ROWS))
+            started = time.perf_counter()
+            await query.aggregate(session, aggregation)
+            timing.whole_sql_ms = since(started)
+            del whole, csv_bytes
+            middle = None
+            if timing.pages > 1:
+                groups = await query.aggregate(session, aggregation)
+                at = groups[(len(groups) // 2) - 1].position
+                middle = PageRequest(params.DEFAULT_PAGE_ROWS, encode_cursor([str(v) for v in at]))
+                del groups
+            await json_page(session, request, first_page)  # warm-up
+            if middle is not None:
+                await json_page(session, request, middle)
+            for _ in range(runs):
                 started = time.perf_counter()
-                await query.pass_rates(session, request, today=TODAY)
-                timing.service_ms.append(since(started))
+                await json_page(session, request, first_page)
+                timing.page_ms.append(since(started))
                 started = time.perf_counter()
-                await query.aggregate(session, aggregation)
-                timing.sql_ms.append(since(started))
+                await query.aggregate_page(session, aggregation, first_page)
+                timing.page_sql_ms.append(since(started))
+                if middle is not None:
+                    started = time.perf_counter()
+                    await json_page(session, request, middle)
+                    timing.deep_ms.append(since(started))
             await session.rollback()
             timings.append(timing)
             if index % 50 == 0:
@@ -374,7 +416,7 @@ async def measure_baseline(engine: AsyncEngine, timings: list[Timing], runs: int
                     await connection.execute(text(raw_sql(shape)))
                     raw.append(since(started))
             rollup = by_shape[(axes, period, None)]
-            compared.append((shape, statistics.median(raw), statistics.median(rollup.sql_ms)))
+            compared.append((shape, statistics.median(raw), rollup.whole_sql_ms))
             print(f"  baseline: {shape.name} {period} {compared[-1][1]:.0f} ms", flush=True)
     return compared
 
@@ -531,14 +573,17 @@ def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) ->
         "",
         "## Queries (ms)",
         "",
-        f"{len(timings)} shapes × {facts['runs']} runs each (one for answers that took over a "
-        "second), after a warm-up. `service` = "
-        "`pass_rates()` end to end (SQL, names, Decimal rates and Wilson bounds, response "
-        "model); `SQL` = the rollup query alone.",
+        f"{len(timings)} shapes. A JSON answer is paged ({params.DEFAULT_PAGE_ROWS:,} rows, "
+        "the default); the CSV export is the whole answer. For each shape, after a warm-up, "
+        f"{facts['runs']} runs each of: `first page` = `pass_rates()` for the first page end "
+        "to end (SQL, names, rates and Wilson bounds, the JSON bytes); `its SQL` = that "
+        "page's rollup query alone; `middle page` = the same end to end from a cursor in the "
+        "middle of the answer (shapes of more than one page). `rows` is the size of the "
+        "whole answer.",
         "",
-        "| shapes | count | service p50 | p95 | max | < 100 ms at p95 | SQL p50 | p95 | max | "
-        "< 100 ms at p95 |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
+        "| shapes | count | first page p50 | p95 | max | < 100 ms at p95 | its SQL p50 | p95 "
+        "| max | middle page p50 | p95 | max | < 100 ms at p95 |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     sizes = {"up to 100 rows": (0, 100), "101–1,000 rows": (101, 1_000)}
     sizes |= {"1,001–10,000 rows": (1_001, 10_000), "over 10,000 rows": (10_001, 10**9)}
@@ -552,24 +597,67 @@ def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) ->
         **{f"— period: {p}": [t for t in timings if t.shape.period == p] for p in PERIODS},
     }
     for name, members in groups.items():
+        sql = summary(members, lambda t: t.page_sql_ms).rsplit(" | ", 1)[0]
         lines.append(
-            f"| {name} | {len(members)} | {summary(members, lambda t: t.service_ms)} | "
-            f"{summary(members, lambda t: t.sql_ms)} |"
+            f"| {name} | {len(members)} | {summary(members, lambda t: t.page_ms)} | {sql} | "
+            f"{summary(members, lambda t: t.deep_ms)} |"
         )
-    slowest = sorted(timings, key=lambda t: -statistics.median(t.service_ms))[:12]
+
+    def worse_page(t: Timing) -> float:
+        return max(statistics.median(m) for m in (t.page_ms, t.deep_ms) if m)
+
+    slowest = sorted(timings, key=worse_page, reverse=True)[:12]
     lines += [
         "",
-        "Slowest shapes (median of the runs):",
+        "Slowest pages (median of the runs):",
         "",
-        "| shape | period | rows returned | grain | service | SQL |",
-        "|---|---|---:|---:|---:|---:|",
+        "| shape | period | rows | pages | grain | first page | its SQL | middle page |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
         *(
-            f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.grain} | "
-            f"{statistics.median(t.service_ms):.0f} | {statistics.median(t.sql_ms):.0f} |"
+            f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.pages:,} | {t.grain} | "
+            f"{statistics.median(t.page_ms):.0f} | {statistics.median(t.page_sql_ms):.0f} | "
+            f"{statistics.median(t.deep_ms):.0f} |"
+            if t.deep_ms
+            else f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | 1 | {t.grain} | "
+            f"{statistics.median(t.page_ms):.0f} | {statistics.median(t.page_sql_ms):.0f} | — |"
             for t in slowest
+        ),
+    ]
+    paged = [t for t in timings if t.pages > 1]
+    exports = [t.export_ms for t in paged]
+    lines += [
+        "",
+        "### The whole answer: CSV export (one run, ms)",
+        "",
+        "Not a target: the whole answer of a shape of more than one page, read from the rollup "
+        "and written as CSV bytes (`pass_rates()` without a page, then `export.to_csv`), and "
+        "its rollup query alone.",
+        "",
+        "| shapes | count | export p50 | p95 | max | SQL p50 | p95 | max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    if exports:
+        whole = [t.whole_sql_ms for t in paged]
+        lines.append(
+            f"| answers of more than one page | {len(paged)} | "
+            f"{percentile(exports, 0.5):.0f} | {percentile(exports, 0.95):.0f} | "
+            f"{max(exports):.0f} | {percentile(whole, 0.5):.0f} | "
+            f"{percentile(whole, 0.95):.0f} | {max(whole):.0f} |"
+        )
+    biggest = sorted(paged, key=lambda t: -t.export_ms)[:5]
+    lines += [
+        "",
+        "| shape | period | rows | export | SQL |",
+        "|---|---|---:|---:|---:|",
+        *(
+            f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.export_ms:.0f} | "
+            f"{t.whole_sql_ms:.0f} |"
+            for t in biggest
         ),
         "",
         "## Rollup against a plain GROUP BY over the results (same run, median ms)",
+        "",
+        "The rollup side is the whole answer's query (as the export runs it), not a page.",
         "",
         "| shape | period | raw GROUP BY | rollup SQL | ratio |",
         "|---|---|---:|---:|---:|",
@@ -602,11 +690,13 @@ def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) ->
     lines += [
         "<details><summary>Every shape (median ms)</summary>",
         "",
-        "| shape | period | rows returned | grain | service | SQL |",
-        "|---|---|---:|---:|---:|---:|",
+        "| shape | period | rows | grain | first page | its SQL | middle page | export |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
         *(
             f"| {t.shape.name} | {t.shape.period} | {t.rows:,} | {t.grain} | "
-            f"{statistics.median(t.service_ms):.1f} | {statistics.median(t.sql_ms):.1f} |"
+            f"{statistics.median(t.page_ms):.1f} | {statistics.median(t.page_sql_ms):.1f} | "
+            + (f"{statistics.median(t.deep_ms):.1f}" if t.deep_ms else "—")
+            + f" | {t.export_ms:.1f} |"
             for t in timings
         ),
         "",

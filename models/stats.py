@@ -30,7 +30,9 @@ class PassRateRollup(SQLModel, table=True):
     in the ones they sum over, so that a one- or two-dimension query reads a small grain
     instead of the finest one. `service.stats.grains` defines the grains. `make_final` puts a
     result on the pending list and the commit of its transaction adds it to every grain;
-    `qcs stats rebuild` recomputes the table from the results."""
+    `qcs stats rebuild` recomputes the table from the results. The primary key has the month
+    last: a grain's groups lie in key order, each with its months side by side, so a page of
+    groups is one index range whatever the period."""
 
     __tablename__ = "pass_rate_rollup"
     __table_args__ = (
@@ -43,20 +45,20 @@ class PassRateRollup(SQLModel, table=True):
     )
 
     grain: int = Field(primary_key=True, sa_type=SmallInteger)
-    # First day of the month of `sampled_on`: periods and date ranges are whole months.
-    month: date = Field(primary_key=True)
     province_code: str = Field(primary_key=True, sa_type=_code(6))
     # The prefecture-level unit, including those directly under the province (济源, 仙桃 …).
     prefecture_code: str = Field(primary_key=True, sa_type=_code(6))
     # The result's own region (a county, or a prefecture-level unit without counties).
     region_code: str = Field(primary_key=True, sa_type=_code(6))
+    agency_id: uuid.UUID = Field(primary_key=True)
     category_code: str = Field(primary_key=True, sa_type=_code(12))
     plan_level: str = Field(primary_key=True, sa_type=_code(12))
     plan_kind: str = Field(primary_key=True, sa_type=_code(12))
     place_type: str = Field(primary_key=True, sa_type=_code(12))
     # `unknown` when the directory did not know the size: key columns cannot be null.
     enterprise_size: str = Field(primary_key=True, sa_type=_code(12))
-    agency_id: uuid.UUID = Field(primary_key=True)
+    # First day of the month of `sampled_on`: periods and date ranges are whole months.
+    month: date = Field(primary_key=True)
     # Batches sampled, batches tested (a verdict in force) and nonconforming batches. Every
     # result today is one sampled and tested batch; the columns stay apart so that batches
     # sampled but not testable can be counted without changing the table.
@@ -141,6 +143,11 @@ class PassRateRow(Schema):
 
 
 class PassRateReport(Schema):
+    """Grouped pass rates. A JSON answer is one page of rows in the order of the group keys
+    (region, agency, category, plan level, plan kind, place type, enterprise size, period);
+    `next_cursor`, when not null, is the `cursor` of the next page. The CSV export has every
+    row."""
+
     group_by: list[str]
     region_level: RegionGrouping | None
     category_depth: int | None
@@ -150,6 +157,7 @@ class PassRateReport(Schema):
     published_only: bool
     method: StatsMethod
     rows: list[PassRateRow]
+    next_cursor: str | None = None
 
 
 class RankingEntry(Schema):

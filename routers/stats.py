@@ -10,6 +10,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 
 from models.common import DepartmentLevel, PlanKind
 from models.results import PlaceType
@@ -18,7 +19,8 @@ from models.system import Role
 from service.auth import Principal, require_roles
 from service.clock import today
 from service.db import SessionDep, UnitOfWorkRoute
-from service.stats import export, query, rankings
+from service.pagination import PageRequest
+from service.stats import export, params, query, rankings
 
 router = APIRouter(tags=["stats"], route_class=UnitOfWorkRoute)
 
@@ -80,28 +82,49 @@ PassRateRequestDep = Annotated[query.PassRateRequest, Depends(pass_rate_request)
 _CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
 
 
-def _respond(report: PassRateReport, format: StatsFormat) -> PassRateReport | Response:
+def pass_rate_page(
+    limit: Annotated[
+        int,
+        Query(ge=1, le=params.MAX_PAGE_ROWS, description="Rows per JSON page; CSV has them all"),
+    ] = params.DEFAULT_PAGE_ROWS,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+    ] = None,
+) -> PageRequest | None:
+    return PageRequest(limit=limit, cursor=cursor)
+
+
+PassRatePageDep = Annotated[PageRequest, Depends(pass_rate_page)]
+
+
+def _page(format: StatsFormat, page: PageRequest) -> PageRequest | None:
+    return None if format is StatsFormat.CSV else page
+
+
+def _respond(answer: query.PassRates, format: StatsFormat) -> Response:
     if format is StatsFormat.CSV:
-        return Response(
-            export.to_csv(report), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS
+        return StreamingResponse(
+            export.csv_chunks(answer), media_type="text/csv; charset=utf-8", headers=_CSV_HEADERS
         )
-    return report
+    return Response(export.to_json(answer), media_type="application/json")
 
 
 @router.get(
     "/stats/pass-rates",
     response_model=PassRateReport,
-    response_model_exclude_unset=True,
     responses=_CSV_RESPONSE,  # type: ignore[arg-type]
 )
 async def pass_rates(
     session: SessionDep,
     principal: StatsReader,
     request: PassRateRequestDep,
+    page: PassRatePageDep,
     format: StatsFormat = StatsFormat.JSON,
-) -> PassRateReport | Response:
-    report = await query.pass_rates(session, request, today=today())
-    return _respond(report, format)
+) -> Response:
+    """Rows in the order of the group keys, a page at a time (`next_cursor`); CSV has every
+    row."""
+    answer = await query.pass_rates(session, request, today=today(), page=_page(format, page))
+    return _respond(answer, format)
 
 
 @router.get("/stats/rankings")
@@ -119,14 +142,16 @@ async def region_rankings(
     "/public/stats/pass-rates",
     tags=["public"],
     response_model=PassRateReport,
-    response_model_exclude_unset=True,
     responses=_CSV_RESPONSE,  # type: ignore[arg-type]
 )
 async def public_pass_rates(
     session: SessionDep,
     request: PassRateRequestDep,
+    page: PassRatePageDep,
     format: StatsFormat = StatsFormat.JSON,
-) -> PassRateReport | Response:
+) -> Response:
     """The same figures as /stats/pass-rates over published results, without a key."""
-    report = await query.pass_rates(session, request, today=today(), published_only=True)
-    return _respond(report, format)
+    answer = await query.pass_rates(
+        session, request, today=today(), page=_page(format, page), published_only=True
+    )
+    return _respond(answer, format)

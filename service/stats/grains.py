@@ -122,6 +122,10 @@ GRAINS: Final[tuple[Grain, ...]] = (
     _grain(17, _R.PROVINCE, _C.NONE, A),
     _grain(18, _R.PROVINCE, _C.NONE, A, P, S),
     _grain(19, _R.PROVINCE, _C.NONE, A, L, K),
+    # Provinces by channel, size, level or kind: a page reads a province's rows in key order,
+    # and the agency grains above would make it sum a dozen agencies for each.
+    _grain(20, _R.PROVINCE, _C.NONE, P, S),
+    _grain(21, _R.PROVINCE, _C.NONE, L, K),
 )
 
 

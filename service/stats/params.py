@@ -21,6 +21,10 @@ from service.stats.grains import Dim
 # [ours] Bounds on one request's date range: the default span and the longest allowed.
 DEFAULT_RANGE_MONTHS: Final = 12
 MAX_RANGE_MONTHS: Final = 60
+# [ours] Rows per page of a JSON pass-rate answer: every prefecture (354) or a province's
+# counties fit the default page, read in ~30 ms at national scale; the CSV export has no limit.
+DEFAULT_PAGE_ROWS: Final = 500
+MAX_PAGE_ROWS: Final = 5_000
 
 TIME_DIMENSIONS: Final = ("month", "quarter", "year")
 DIMENSIONS: Final = ("region", "category", *(d.value for d in Dim), *TIME_DIMENSIONS)

@@ -124,24 +124,27 @@ def _rollup_select(*where: ColumnElement[bool]) -> Select[Any]:
     """The final results matching `where`, summed into every grain, as rollup rows."""
     grain = case({_grouping_mask(g): g.id for g in GRAINS}, value=func.grouping(*_GROUPING))
     nonconforming = _results.verdict == Verdict.NONCONFORMING.value
+    columns: dict[str, ColumnElement[Any]] = {
+        "grain": grain,
+        "month": _month,
+        "province_code": func.coalesce(_province, ALL),
+        "prefecture_code": func.coalesce(_prefecture, ALL),
+        "region_code": func.coalesce(_region, ALL),
+        "category_code": func.coalesce(_category, _category_group, ALL),
+        **{
+            d.value: func.coalesce(_DIM_COLUMNS[d], ALL)
+            for d in (Dim.PLAN_LEVEL, Dim.PLAN_KIND, Dim.PLACE_TYPE, Dim.ENTERPRISE_SIZE)
+        },
+        "agency_id": func.coalesce(_DIM_COLUMNS[Dim.AGENCY], literal(ALL_AGENCIES)),
+        # A result is one batch, tested when a report is in force (every result, today).
+        "sampled": func.count(),
+        "tested": func.count(_results.report_id),
+        "nonconforming": func.count().filter(nonconforming),
+    }
+    # In the order of the primary key: the insert takes the columns by position, and the
+    # rebuild writes the heap in key order.
     return (
-        select(
-            grain.label("grain"),
-            _month.label("month"),
-            func.coalesce(_province, ALL).label("province_code"),
-            func.coalesce(_prefecture, ALL).label("prefecture_code"),
-            func.coalesce(_region, ALL).label("region_code"),
-            func.coalesce(_category, _category_group, ALL).label("category_code"),
-            *(
-                func.coalesce(_DIM_COLUMNS[d], ALL).label(d.value)
-                for d in (Dim.PLAN_LEVEL, Dim.PLAN_KIND, Dim.PLACE_TYPE, Dim.ENTERPRISE_SIZE)
-            ),
-            func.coalesce(_DIM_COLUMNS[Dim.AGENCY], literal(ALL_AGENCIES)).label("agency_id"),
-            # A result is one batch, tested when a report is in force (every result, today).
-            func.count().label("sampled"),
-            func.count(_results.report_id).label("tested"),
-            func.count().filter(nonconforming).label("nonconforming"),
-        )
+        select(*(columns[name].label(name) for name in (*_KEYS, *_COUNTS)))
         .select_from(_RESULTS_JOIN)
         .where(_results.state == ResultState.FINAL.value, *where)
         .group_by(func.grouping_sets(*(tuple_(*_grouping_set(g)) for g in GRAINS)))

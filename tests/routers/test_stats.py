@@ -136,6 +136,38 @@ async def test_the_public_gets_the_same_figures_without_a_key(
     assert csv_body.content.startswith(b"\xef\xbb\xbf")
 
 
+@pytest.mark.usefixtures("results")
+async def test_a_json_answer_comes_a_page_at_a_time_and_csv_has_every_row(
+    client: httpx.AsyncClient, regulator: dict[str, str]
+) -> None:
+    params: dict[str, Any] = {"group_by": "place_type,region", "region_level": "county", **RANGE}
+    whole = await client.get(PASS_RATES, params=params, headers=regulator)
+    assert whole.json()["next_cursor"] is None
+    for url, headers in [(PASS_RATES, regulator), (PUBLIC, {})]:
+        rows: list[dict[str, Any]] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            paged = {**params, "limit": 2} | ({"cursor": cursor} if cursor else {})
+            body = (await client.get(url, params=paged, headers=headers)).json()
+            assert len(body["rows"]) <= 2
+            rows += body["rows"]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert (pages, rows) == (2, whole.json()["rows"])
+    assert [(r["region"], r["place_type"]) for r in rows] == [
+        ("410102", "e_commerce"),
+        ("410102", "production"),
+        ("410302", "production"),
+    ]
+    exported = await client.get(
+        PASS_RATES, params={**params, "limit": 1, "format": "csv"}, headers=regulator
+    )
+    assert len(list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))) == 3
+
+
 async def test_regulators_departments_and_admins_read_statistics(
     client: httpx.AsyncClient, keys: Keys, session: AsyncSession
 ) -> None:
@@ -193,6 +225,10 @@ BAD_PASS_RATES: list[tuple[dict[str, Any], str]] = [
     ({"date_to": "2026/04"}, "request.invalid"),
     ({"format": "xlsx"}, "request.invalid"),
     ({"group_by": ["year"] * 11}, "request.invalid"),
+    ({"limit": "0"}, "request.invalid"),
+    ({"limit": "5001"}, "request.invalid"),
+    ({"cursor": "!!"}, "pagination.cursor_invalid"),
+    ({"cursor": "WyI0MTAwMDAiXQ"}, "pagination.cursor_invalid"),  # ["410000"]: no group_by
 ]
 
 
@@ -232,6 +268,7 @@ async def test_hostile_query_values_never_cause_a_server_error(
     names = [
         "group_by", "region_level", "category_depth", "region", "category", "plan_level",
         "plan_kind", "place_type", "enterprise_size", "agency", "date_from", "date_to", "format",
+        "limit", "cursor",
     ]  # fmt: skip
     # Text that can be sent as it is, and percent-encoded NULs, surrogates and invalid UTF-8.
     texts = [quote(t) for t in HOSTILE_TEXT if t != "\ud800"] + HOSTILE_SEGMENTS

@@ -35,7 +35,7 @@ EVENTS: list[dict[str, Any]] = [
 
 
 async def same_file(session: AsyncSession, uscc: str, as_of: date | None) -> dict[str, Any]:
-    fast = json.loads(
+    fast: dict[str, Any] = json.loads(
         await file_document.credit_file_json(session, ADMIN, uscc, as_of=as_of, today=TODAY)
     )
     model = await file.credit_file(session, ADMIN, uscc, as_of=as_of, today=TODAY)

@@ -117,9 +117,17 @@ async def recomputed(session: AsyncSession) -> dict[Key, tuple[int, int, int]]:
     }
 
 
+# The key in the order `_key` gives it, then the counts.
+_COLUMNS = [
+    "grain", "month", "province_code", "prefecture_code", "region_code", "category_code",
+    "plan_level", "plan_kind", "place_type", "enterprise_size", "agency_id",
+    "sampled", "tested", "nonconforming",
+]  # fmt: skip
+
+
 async def rollup(session: AsyncSession) -> dict[Key, tuple[int, int, int]]:
     connection = await session.connection()
-    rows = await connection.execute(select(ROLLUP))
+    rows = await connection.execute(select(*(ROLLUP.c[name] for name in _COLUMNS)))
     return {tuple(row[:11]): tuple(row[11:]) for row in rows}
 
 

@@ -13,10 +13,10 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.results import Result
-from models.stats import PassRateReport, RegionGrouping
+from models.stats import RegionGrouping
 from service.db import commit
 from service.finality import make_final
-from service.stats.query import Filters, PassRateRequest, pass_rates
+from service.stats.query import Filters, PassRateRequest, PassRates, pass_rates
 from tests.factories import make_result, make_task
 
 TODAY = date(2026, 5, 20)
@@ -96,13 +96,13 @@ async def fixture(session: AsyncSession) -> None:
         await add_batch(session, batch)
 
 
-async def report(session: AsyncSession, *group_by: str, **options: Any) -> PassRateReport:
+async def report(session: AsyncSession, *group_by: str, **options: Any) -> PassRates:
     filters = Filters(**options.pop("filters", {}))
     request = PassRateRequest(group_by=group_by, filters=filters, **{**RANGE, **options})
     return await pass_rates(session, request, today=TODAY)
 
 
-def figures(result: PassRateReport, *keys: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+def figures(result: PassRates, *keys: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """Each row as (keys) → (tested, nonconforming, nonconformity rate, pass rate)."""
     return {
         tuple(getattr(row, k) for k in keys): (
