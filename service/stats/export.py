@@ -15,22 +15,12 @@ from typing import Any, Final
 
 import orjson
 
-from service.stats.query import PassRates
+from service.stats.query import RATE_FIELDS, PassRates
 
 BOM: Final = "\ufeff"
 _FORMULA: Final = frozenset("=+-@\t\r")
 _NAMED: Final = {"region": "region_name", "category": "category_name", "agency": "agency_name"}
-FIGURES: Final = (
-    "sampled",
-    "tested",
-    "nonconforming",
-    "nonconformity_rate",
-    "pass_rate",
-    "ci_low",
-    "ci_high",
-    "nonconformity_ci_low",
-    "nonconformity_ci_high",
-)
+FIGURES: Final = ("sampled", "tested", "nonconforming", *RATE_FIELDS)
 _CHUNK_ROWS: Final = 2_000
 
 

@@ -385,7 +385,8 @@ async def _names(session: AsyncSession, groups: Sequence[Group]) -> Names:
     return Names(found["region"], found["category"], found["agency"])
 
 
-_FIGURES: Final = (
+# The figures of a row worked out from its counts, as PassRateRow names them.
+RATE_FIELDS: Final = (
     "nonconformity_rate",
     "pass_rate",
     "ci_low",
@@ -393,7 +394,7 @@ _FIGURES: Final = (
     "nonconformity_ci_low",
     "nonconformity_ci_high",
 )
-_NO_FIGURES: Final[dict[str, str | None]] = dict.fromkeys(_FIGURES)
+_NO_FIGURES: Final[dict[str, str | None]] = dict.fromkeys(RATE_FIELDS)
 
 
 @lru_cache(maxsize=65_536)
@@ -402,7 +403,7 @@ def _figure_texts(tested: int, nonconforming: int) -> dict[str, str | None]:
     figures = rates(tested, nonconforming)
     if figures is None:
         return _NO_FIGURES
-    return {name: str(getattr(figures, name)) for name in _FIGURES}
+    return {name: str(getattr(figures, name)) for name in RATE_FIELDS}
 
 
 @dataclass(frozen=True)

@@ -561,9 +561,9 @@ def test_the_fast_canonical_bytes_are_the_canonical_json(n: int) -> None:
     assert pool_document_hash(document) == digest(document) == pool_hash(pool)
 
 
-@pytest.mark.parametrize("text", [*AWKWARD_STRINGS, "食品 \U0001f600", ""])
-def test_the_fast_canonical_bytes_escape_like_the_encoder(text: str) -> None:
-    pool = dataclasses.replace(
+def pool_with_text(text: str) -> Pool:
+    """The example pool with one candidate and one pre-exclusion spelled with `text`."""
+    return dataclasses.replace(
         example_pool(),
         candidates=(
             *example_pool().candidates,
@@ -571,7 +571,11 @@ def test_the_fast_canonical_bytes_escape_like_the_encoder(text: str) -> None:
         ),
         pre_exclusions=(Exclusion("X", "E", "inactive", {text: text}),),
     )
-    document = pool_document(pool)
+
+
+@pytest.mark.parametrize("text", [*AWKWARD_STRINGS, "食品 \U0001f600", ""])
+def test_the_fast_canonical_bytes_escape_like_the_encoder(text: str) -> None:
+    document = pool_document(pool_with_text(text))
     assert pool_document_bytes(document) == canonical_json(document)
     assert pool_from_document(json.loads(pool_document_bytes(document))) is not None
 
@@ -665,15 +669,7 @@ def test_the_services_orjson_bytes_are_the_canonical_json() -> None:
         outcome = outcome_document(execute(pool, seed_for(n)))
         assert canonical_bytes(outcome) == canonical_json(outcome)
     for text in [*AWKWARD_STRINGS, "食品 \U0001f600", "", "\x1f\b\f\r\t"]:
-        pool = dataclasses.replace(
-            example_pool(),
-            candidates=(
-                *example_pool().candidates,
-                Candidate(f"P09{text}", f"E{text}", "0401", text, "A", "0401"),
-            ),
-            pre_exclusions=(Exclusion("X", "E", "inactive", {text: text}),),
-        )
-        document = pool_document(pool)
+        document = pool_document(pool_with_text(text))
         assert canonical_bytes(document) == canonical_json(document), text
 
 
