@@ -90,7 +90,7 @@ def pass_rate_page(
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
-) -> PageRequest | None:
+) -> PageRequest:
     return PageRequest(limit=limit, cursor=cursor)
 
 
