@@ -592,15 +592,16 @@ def commit_stages(t: Timeline, started: float, returned: float, committed: float
         ("organiser, six-month history (SQL + fetch over asyncpg, PastSampling)",
          _between(_at(build[0]), _at(history[1])) if build and history else None),
         ("region paths", _span(regions)),
-        ("candidate rows (SQL + fetch over asyncpg, strata), beside them the six-month checks"
-         + beside, _minus(_span(both), _span(regions))),
-        ("inactive and six-month exclusions", _between(both, inspectors)),
+        ("candidate rows (SQL + fetch over asyncpg, strata, inactive and six-month "
+         "exclusions), beside them the six-month checks" + beside,
+         _minus(_span(both), _span(regions))),
         ("inspectors, agencies, task history", _between(_at(inspectors[0]), _at(build[1]))
          if inspectors and build else None),
         ("pool document from the rows (validate, order check)",
          _span(t.first("pool_document_from_rows"))),
         ("canonical JSON bytes of the pool (orjson)", _span(t.first("canonical_bytes"))),
-        ("SHA-256 + gzip of the pool (in parallel), rows freed beside them", _span(packed)),
+        ("SHA-256 + gzip (ISA-L) of the pool, side by side, rows freed beside them",
+         _span(packed)),
         ("draw row, flush, audit entry", _between(packed, _at(returned))),
         ("commit (audit chain + COMMIT)", committed - returned),
     ]  # fmt: skip
@@ -618,10 +619,11 @@ def execute_stages(t: Timeline, started: float, returned: float, committed: floa
     beside = "" if outcome is None else f" ({outcome[1] - outcome[0]:.2f} s in the thread)"
     return [
         ("draw and plan lookup, row locks", _between(_at(started), unpack)),
-        ("gunzip + SHA-256 check of the pool", _span(unpack)),
+        ("gunzip (ISA-L) + SHA-256 check of the pool", _span(unpack)),
         ("orjson.loads of the pool", _between(_at(drawn[0]), parsed) if drawn else None),
         ("pool_rows_from_document (rows left to the draw's check)", _span(parsed)),
-        ("algorithm.execute_rows (validate + draw)", _span(t.first("execute_rows"))),
+        ("algorithm.execute_rows (the draw; the committed pool is not validated again)",
+         _span(t.first("execute_rows"))),
         ("categories of the selected",
          _between(t.first("execute_rows"), _at(drawn[1])) if drawn else None),
         ("task rows + COPY, beside it outcome JSON + gzip" + beside, _span(both)),

@@ -84,6 +84,8 @@ class Draw(SQLModel, table=True):
     # Secret until execution; then published.
     seed: str = Field(max_length=64)
     evaluated_on: date
+    # The pool's canonical JSON, gzipped. Both blobs are stored as they are (STORAGE EXTERNAL,
+    # set by the migrations): PostgreSQL's own compression would only slow their writes.
     pool_gz: bytes = Field(sa_type=LargeBinary)
     pool_size: int
     config: dict[str, Any] = Field(sa_type=JSONB)
@@ -113,7 +115,8 @@ class SamplingTask(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     plan_id: uuid.UUID = Field(foreign_key="plans.id", index=True)
-    draw_id: uuid.UUID | None = Field(default=None, foreign_key="draws.id", index=True)
+    # Looked up through the unique key (draw_id, product_id): no index of its own.
+    draw_id: uuid.UUID | None = Field(default=None, foreign_key="draws.id")
     product_id: uuid.UUID = Field(foreign_key="products.id", index=True)
     enterprise_uscc: str = Field(foreign_key="enterprises.uscc", index=True)
     category_code: str = Field(foreign_key="product_categories.code")

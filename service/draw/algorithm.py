@@ -283,33 +283,51 @@ def execute(pool: Pool, seed_hex: str) -> DrawOutcome:
     return execute_rows(pool, list(map(candidate_row, pool.candidates)), seed_hex)
 
 
-def execute_rows(pool: Pool, rows: Sequence[CandidateRow], seed_hex: str) -> DrawOutcome:
+def execute_rows(
+    pool: Pool, rows: Sequence[CandidateRow], seed_hex: str, *, committed: bool = False
+) -> DrawOutcome:
     """:func:`execute` for a pool whose candidates are given as document rows (``pool.candidates``
     is not looked at): the runner draws from the stored document without building a million
-    :class:`Candidate` objects. Same outcome as ``execute`` on the equivalent pool."""
+    :class:`Candidate` objects. Same outcome as ``execute`` on the equivalent pool.
+
+    ``committed=True`` says that pool and rows were read from a document whose canonical bytes
+    hash to a pool :func:`pool_document_from_rows` validated: the pool is not validated again,
+    and the rows and pre-exclusions are taken to be in document order, as that function and
+    the document require. Anything else must leave it False."""
     seed = seed_bytes(seed_hex)
-    validate_pool_rows(pool, rows)
-    return _draw(pool, rows, seed)
+    if not committed:
+        validate_pool_rows(pool, rows)
+    return _draw(pool, rows, seed, in_document_order=committed)
 
 
-def _draw(pool: Pool, rows: Iterable[CandidateRow], seed: bytes) -> DrawOutcome:
+def _draw(
+    pool: Pool, rows: Iterable[CandidateRow], seed: bytes, *, in_document_order: bool = False
+) -> DrawOutcome:
     """The draw over a pool already validated."""
     with gc_paused():
-        return _draw_strata(pool, rows, seed)
+        return _draw_strata(pool, rows, seed, in_document_order)
 
 
-def _draw_strata(pool: Pool, rows: Iterable[CandidateRow], seed: bytes) -> DrawOutcome:
+def _draw_strata(
+    pool: Pool, rows: Iterable[CandidateRow], seed: bytes, in_document_order: bool
+) -> DrawOutcome:
     members: dict[str, list[CandidateRow]] = {stratum.key: [] for stratum in pool.strata}
     for row in rows:
         members[row[5]].append(row)
     assigner = _Assigner(pool, seed)
     weights = pool.weights
     selections: list[Selection] = []
-    exclusions = sorted(pool.pre_exclusions, key=exclusion_sort_key)
+    exclusions = (
+        list(pool.pre_exclusions)
+        if in_document_order
+        else sorted(pool.pre_exclusions, key=exclusion_sort_key)
+    )
     shortfalls: list[Shortfall] = []
 
     for stratum in sorted(pool.strata, key=lambda s: s.key):
-        candidates = sorted(members[stratum.key], key=_ROW_ID)
+        # Document order is by product id: a stratum's share of it is already sorted.
+        members_of = members[stratum.key]
+        candidates = members_of if in_document_order else sorted(members_of, key=_ROW_ID)
         tree = _Fenwick(list(map(weights.__getitem__, map(_ROW_RISK, candidates))))
         products = Stream(seed, "products|" + stratum.key)
         enterprises_selected: set[str] = set()

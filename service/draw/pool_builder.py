@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable
 from datetime import date
 from operator import itemgetter
 
@@ -73,22 +74,10 @@ async def build_pool(
     # The checks need only the history: a thread runs them while PostgreSQL joins and sorts the
     # candidates. (Products in the history but outside the plan's scope are checked in vain; the
     # history holds only samplings that can block this organiser, a few percent of the products.)
-    (rows, inactive), locks = await asyncio.gather(
-        _candidate_rows(session, plan, strata),
-        asyncio.to_thread(_six_month_locks, history, organiser, on, PlanKind(plan.kind), config),
+    locks = asyncio.ensure_future(
+        asyncio.to_thread(_six_month_locks, history, organiser, on, PlanKind(plan.kind), config)
     )
-    exclusions = [
-        algorithm.Exclusion(product_id, uscc, "inactive", {"stratum": stratum})
-        for product_id, uscc, _, _, _, stratum in inactive
-    ]
-    locked = [row for row in rows if row[0] in locks]
-    exclusions.extend(
-        algorithm.Exclusion(
-            product_id, uscc, "six_month_rule", {**locks[product_id], "stratum": stratum}
-        )
-        for product_id, uscc, _, _, _, stratum in locked
-    )
-    eligible = [row for row in rows if row[0] not in locks] if locked else rows
+    eligible, exclusions = await _candidate_rows(session, plan, strata, locks)
 
     pool = algorithm.Pool(
         strata=tuple(strata),
@@ -140,13 +129,18 @@ ORDER BY p.id
 
 
 async def _candidate_rows(
-    session: AsyncSession, plan: Plan, strata: list[algorithm.Stratum]
-) -> tuple[list[algorithm.CandidateRow], list[algorithm.CandidateRow]]:
-    """The products in the plan's region and categories as candidate rows: (active, inactive).
+    session: AsyncSession,
+    plan: Plan,
+    strata: list[algorithm.Stratum],
+    six_month_locks: Awaitable[dict[str, dict[str, str]]],
+) -> tuple[list[algorithm.CandidateRow], list[algorithm.Exclusion]]:
+    """The products in the plan's region and categories: the eligible ones as candidate rows,
+    and the exclusions of the others (inactive, or locked by the six-month rule).
 
     Read over the driver's own connection (same transaction): a million rows arrive as text in
     the document's order, without SQLAlchemy's per-row result handling; the stratum is worked
-    out once per (category, region) pair, a few hundred of them."""
+    out once per (category, region) pair, a few hundred of them. `six_month_locks` is awaited
+    once the rows are in: it is worked out meanwhile."""
     paths = await _region_paths(session)
     plan_path = paths[plan.region_code]
     regions = [code for code, path in paths.items() if _inside(path, plan_path)]
@@ -161,9 +155,10 @@ async def _candidate_rows(
     # transaction only.
     await driver.execute("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
     records = await driver.fetch(_CANDIDATES_SQL, regions, list(by_prefix))
+    locks = await six_month_locks
     homes: dict[tuple[str, str], str | None] = {}
     rows: list[algorithm.CandidateRow] = []
-    inactive: list[algorithm.CandidateRow] = []
+    exclusions: list[algorithm.Exclusion] = []
     for product_id, uscc, category, region, risk, active in records:
         key = (category, region)
         if key in homes:
@@ -171,9 +166,16 @@ async def _candidate_rows(
         else:
             found = _stratum_for(by_prefix, category, paths[region])
             home = homes[key] = found.key if found else None
-        if home is not None:
-            (rows if active else inactive).append((product_id, uscc, category, region, risk, home))
-    return rows, inactive
+        if home is None:
+            continue
+        if not active:
+            exclusions.append(algorithm.Exclusion(product_id, uscc, "inactive", {"stratum": home}))
+        elif product_id in locks:
+            detail = {**locks[product_id], "stratum": home}
+            exclusions.append(algorithm.Exclusion(product_id, uscc, "six_month_rule", detail))
+        else:
+            rows.append((product_id, uscc, category, region, risk, home))
+    return rows, exclusions
 
 
 def _stratum_for(

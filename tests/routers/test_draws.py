@@ -4,6 +4,7 @@ can reproduce the selection — while a tampered pool or seed is caught."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.agency import ConflictCreate, Inspector, TestingAgency
@@ -283,3 +285,72 @@ async def test_unknown_draws_are_404(client: httpx.AsyncClient, keys: Keys, path
     )
     assert response.status_code == 404
     assert response.json()["code"] == "draw.not_found"
+
+
+async def _stored_pool(session: AsyncSession, draw_id: str) -> bytes:
+    connection = await session.connection()
+    blob = await connection.scalar(
+        text("SELECT pool_gz FROM draws WHERE id = :id"), {"id": draw_id}
+    )
+    assert isinstance(blob, bytes)
+    return blob
+
+
+async def _store_pool(session: AsyncSession, draw_id: str, blob: bytes) -> None:
+    connection = await session.connection()
+    await connection.execute(
+        text("UPDATE draws SET pool_gz = :blob WHERE id = :id"), {"blob": blob, "id": draw_id}
+    )
+    await commit(session)
+
+
+async def test_a_pool_altered_in_the_database_after_commit_is_refused_at_execution(
+    client: httpx.AsyncClient, session: AsyncSession, keys: Keys
+) -> None:
+    # Execution trusts the stored pool only because it hashes to the published pool hash.
+    w = await world(session, keys)
+    plan_id = await published_plan(client, w.headers)
+    committed = (await client.post(f"/api/v1/plans/{plan_id}/draws", headers=w.headers)).json()
+    document = json.loads(gzip.decompress(await _stored_pool(session, committed["id"])))
+    document["candidates"][0][4] = "D"  # a riskier class: drawn more often
+    altered = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    await _store_pool(session, committed["id"], gzip.compress(altered.encode()))
+
+    response = await client.post(f"/api/v1/draws/{committed['id']}/execute", headers=w.headers)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "draw.pool_corrupted"
+    tasks = await client.get("/api/v1/tasks", params={"plan_id": plan_id}, headers=w.headers)
+    assert tasks.json()["items"] == []
+
+
+async def test_a_pool_gzipped_in_two_zlib_members_by_an_earlier_version_still_executes(
+    client: httpx.AsyncClient, session: AsyncSession, keys: Keys
+) -> None:
+    w = await world(session, keys)
+    plan_id = await published_plan(client, w.headers)
+    committed = (await client.post(f"/api/v1/plans/{plan_id}/draws", headers=w.headers)).json()
+    pool = gzip.decompress(await _stored_pool(session, committed["id"]))
+    middle = len(pool) // 2
+    older = gzip.compress(pool[:middle], mtime=0) + gzip.compress(pool[middle:], mtime=0)
+    await _store_pool(session, committed["id"], older)
+
+    executed = await client.post(f"/api/v1/draws/{committed['id']}/execute", headers=w.headers)
+
+    assert executed.status_code == 200, executed.text
+    assert len(executed.json()["selections"]) == 5
+    verified = await client.get(f"/api/v1/draws/{committed['id']}/verify", headers=w.headers)
+    assert verified.json()["ok"] is True
+
+
+async def test_the_draws_gzip_blobs_are_stored_without_postgresqls_own_compression(
+    session: AsyncSession,
+) -> None:
+    connection = await session.connection()
+    storage = await connection.execute(
+        text(
+            "SELECT attname, attstorage::text FROM pg_attribute "
+            "WHERE attrelid = 'draws'::regclass AND attname IN ('pool_gz', 'outcome_gz')"
+        )
+    )
+    assert dict(storage.all()) == {"pool_gz": "e", "outcome_gz": "e"}
