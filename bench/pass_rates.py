@@ -14,7 +14,7 @@ What is measured, honestly:
   indexes are dropped first, so plans, tasks, samples and reports need not exist 10M times;
   the rows have the real columns and the state/verdict/dimension mix below. 97 % are final.
 - Rollup. Built by the service's own `rebuild` (the same GROUPING SETS statement `make_final`
-  runs per result), timed.
+  runs per result), timed; the rebuild writes every row into the `settled` tier.
 - Queries. A matrix of every one- and two-dimension `group_by` (regions at three levels,
   categories at three depths, level, kind, channel, size, agency, month/quarter/year) over five
   periods (a month, a quarter, a year, all 36 months, an unaligned 17 months), plus each
@@ -30,7 +30,9 @@ What is measured, honestly:
   through `make_final` (event, audit record, rectification, commit with the audit chain) into
   the full-size rollup, in alternating rounds with the rollup update on and patched out, one
   result per transaction (as an objection decision) and 100 per transaction (as the lapse
-  job).
+  job). They fold into the rollup's `recent` tier, which each series starts empty, as after
+  the nightly `stats.settle_rollup`. After each series the bench settles what it folded and
+  reports that time too, added to the rounds with the rollup: the deferred part of their cost.
 """
 
 from __future__ import annotations
@@ -458,11 +460,13 @@ async def finalisation(url: str, rounds: int, per_round: int, batch: int) -> dic
         )
         ids = list(found.scalars())
     original = stats.record_final
+    folded = 0  # results made final with the rollup, warm-up too: what the settling moves
 
     async def skip(session: Any, result: Any) -> None:
         return None
 
     async def round_(chunk: list[Any], with_rollup: bool) -> tuple[float, float]:
+        nonlocal folded
         stats.record_final = original if with_rollup else skip
         spent[0] = 0.0
         started = time.perf_counter()
@@ -479,6 +483,8 @@ async def finalisation(url: str, rounds: int, per_round: int, batch: int) -> dic
                 if index % batch == 0 or index == len(results):
                     await commit(session)
         elapsed = time.perf_counter() - started
+        if with_rollup:
+            folded += len(chunk)
         return len(chunk) / elapsed, spent[0] / elapsed
 
     rates: dict[str, list[float]] = {"with rollup": [], "without rollup": []}
@@ -494,9 +500,22 @@ async def finalisation(url: str, rounds: int, per_round: int, batch: int) -> dic
         if with_rollup:
             shares.append(share)
     stats.record_final = original
+    started = time.perf_counter()
+    async with maker() as session:
+        settled_rows = await stats.settle(session)
+        await commit(session)
+    settle_s = time.perf_counter() - started
     await engine.dispose()
     figures = {mode: statistics.median(values) for mode, values in rates.items()}
-    return {**figures, "share": statistics.median(shares)}
+    return {
+        **figures,
+        "share": statistics.median(shares),
+        "settled_rows": settled_rows,
+        "settle_s": settle_s,
+        # Results per second with the rollup once each result's share of the settling is
+        # added to its time.
+        "with settling": 1 / (1 / figures["with rollup"] + settle_s / folded),
+    }
 
 
 async def prepare_demo(engine: AsyncEngine) -> int:
@@ -676,15 +695,24 @@ def report(facts: dict[str, Any], timings: list[Timing], baseline: list[Any]) ->
         "took, measured at the driver (the pending-list insert and the fold at commit), i.e. "
         "the throughput lost to the rollup.",
         "",
-        "| per transaction | with the rollup | without | cost, A/B | cost, timed | < 20 % |",
-        "|---|---:|---:|---:|---:|---|",
+        "Finalisations fold into the rollup's small `recent` tier; the nightly job moves its "
+        "rows into `settled`. `settling` is that job run once after the series, over every row "
+        "the series folded (warm-up included), and `A/B with settling` adds its time to the "
+        "rounds with the rollup.",
+        "",
+        "| per transaction | with the rollup | without | cost, A/B | cost, timed | settling | "
+        "cost, A/B with settling | < 20 % |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for label, rates in facts["finalisation"].items():
         cost = 1 - rates["with rollup"] / rates["without rollup"]
+        settled = 1 - rates["with settling"] / rates["without rollup"]
+        worst = max(cost, settled, rates["share"])
         lines.append(
             f"| {label} | {rates['with rollup']:.0f} | {rates['without rollup']:.0f} | "
-            f"{cost:.1%} | {rates['share']:.1%} | "
-            f"{'met' if rates['share'] < TARGET_OVERHEAD else 'missed'} |"
+            f"{cost:.1%} | {rates['share']:.1%} | {rates['settled_rows']:,} rows in "
+            f"{rates['settle_s']:.2f} s | {settled:.1%} | "
+            f"{'met' if worst < TARGET_OVERHEAD else 'missed'} |"
         )
     lines += ["", "## Machine", "", *machine(), f"- {facts['pg']}", ""]
     lines += [
@@ -727,8 +755,9 @@ async def scale_run(
             "SELECT grain, count(*) FROM pass_rate_rollup GROUP BY grain ORDER BY grain"
         )
         facts["rollup_rows"] = sum(n for _, n in facts["grains"])
-        [(facts["rollup_size"],)] = await rows(
-            "SELECT pg_size_pretty(pg_total_relation_size('pass_rate_rollup'))"
+        [(facts["rollup_size"],)] = await rows(  # the partitions hold the rows
+            "SELECT pg_size_pretty(sum(pg_total_relation_size(relid))) "
+            "FROM pg_partition_tree('pass_rate_rollup')"
         )
         [(facts["final"],)] = await rows("SELECT count(*) FROM results WHERE state = 'final'")
         levels = dict(await rows("SELECT level, count(*) FROM regions GROUP BY 1"))

@@ -29,6 +29,7 @@ from jobs import (
     rectification,
     releases,
     results,
+    stats,
     webhooks,
 )
 from models.base import utcnow
@@ -95,6 +96,11 @@ REGISTRY: tuple[Job, ...] = (
         name=joint_punishment.NAME,
         run=joint_punishment.prune_changes,
         trigger=CronTrigger(hour=2, minute=30, timezone=BUSINESS_TIMEZONE),
+    ),
+    Job(
+        name=stats.NAME,
+        run=stats.settle_rollup,
+        trigger=CronTrigger(hour=1, minute=10, timezone=BUSINESS_TIMEZONE),
     ),
     Job(
         name=webhooks.NAME,

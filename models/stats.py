@@ -23,6 +23,11 @@ def _code(length: int) -> String:
     return String(length, collation="C")
 
 
+class RollupTier(StrEnum):
+    RECENT = "recent"
+    SETTLED = "settled"
+
+
 class PassRateRollup(SQLModel, table=True):
     """Counts of final results per combination of the grouping dimensions, one row per `grain`
     and key. Grain 0 keys every dimension at its finest level (the result's own region and leaf
@@ -32,16 +37,23 @@ class PassRateRollup(SQLModel, table=True):
     result on the pending list and the commit of its transaction adds it to every grain;
     `qcs stats rebuild` recomputes the table from the results. The primary key has the month
     last: a grain's groups lie in key order, each with its months side by side, so a page of
-    groups is one index range whatever the period."""
+    groups is one index range whatever the period.
+
+    The table is partitioned by `tier`, the last column of the key. Finalisations fold into the
+    small `recent` partition (`pass_rate_rollup_recent`), whose pages stay in memory, instead of
+    into rows spread over the whole key order; the nightly job `stats.settle_rollup` adds them to
+    `settled` (`pass_rate_rollup_settled`), where the rebuild writes too. A key may have a row
+    in each tier: a query sums them, and a page merges the two partitions' index scans."""
 
     __tablename__ = "pass_rate_rollup"
     __table_args__ = (
         CheckConstraint(
             "nonconforming >= 0 AND nonconforming <= tested AND tested <= sampled", name="counts"
         ),
-        # Room in each page for the counts' next versions: updates stay HOT, the index stays
-        # as it is.
-        {"postgresql_with": {"fillfactor": 80}},
+        # Each partition has fillfactor 80 (set by the migration; a partitioned table has no
+        # storage of its own): room in each page for the counts' next versions, so that updates
+        # stay HOT and the index stays as it is.
+        {"postgresql_partition_by": "LIST (tier)"},
     )
 
     grain: int = Field(primary_key=True, sa_type=SmallInteger)
@@ -59,6 +71,12 @@ class PassRateRollup(SQLModel, table=True):
     enterprise_size: str = Field(primary_key=True, sa_type=_code(12))
     # First day of the month of `sampled_on`: periods and date ranges are whole months.
     month: date = Field(primary_key=True)
+    tier: RollupTier = Field(
+        default=RollupTier.RECENT,
+        primary_key=True,
+        sa_type=_code(8),
+        sa_column_kwargs={"server_default": RollupTier.RECENT.value},
+    )
     # Batches sampled, batches tested (a verdict in force) and nonconforming batches. Every
     # result today is one sampled and tested batch; the columns stay apart so that batches
     # sampled but not testable can be counted without changing the table.

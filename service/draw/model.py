@@ -214,6 +214,10 @@ CandidateRow = Sequence[str]
 _ROW_ID = itemgetter(0)
 _ROW_RISK = itemgetter(4)
 _ROW_STRATUM = itemgetter(5)
+_EXCLUDED_PRODUCT = attrgetter("product_id")
+_EXCLUDED_ENTERPRISE = attrgetter("enterprise_uscc")
+_EXCLUSION_REASON = attrgetter("reason")
+_EXCLUSION_DETAIL = attrgetter("detail")
 
 
 def _validate_rows(
@@ -311,7 +315,25 @@ def validate_pool_rows(pool: Pool, rows: Sequence[Sequence[object]]) -> None:
     _strings(pool.history.keys(), "history USCCs")
     _strings(chain.from_iterable(h.last_inspectors for h in pool.history.values()), "history")
     _strings((h.last_agency for h in pool.history.values()), "history", optional=True)
-    for exclusion in pool.pre_exclusions:
+    if not _pre_exclusions_valid(pool.pre_exclusions, candidate_ids):
+        _explain_pre_exclusions(pool.pre_exclusions, candidate_ids)
+
+
+def _pre_exclusions_valid(exclusions: Sequence[Exclusion], candidate_ids: set[str]) -> bool:
+    """The checks of :func:`_explain_pre_exclusions` in bulk: tens of thousands of entries."""
+    products = list(map(_EXCLUDED_PRODUCT, exclusions))
+    details = list(map(_EXCLUSION_DETAIL, exclusions))
+    return (
+        set(map(type, chain(products, map(_EXCLUDED_ENTERPRISE, exclusions)))) <= {str}
+        and set(map(type, chain.from_iterable(chain(d.keys(), d.values()) for d in details)))
+        <= {str}
+        and set(map(_EXCLUSION_REASON, exclusions)).issubset(EXCLUSION_REASONS)
+        and candidate_ids.isdisjoint(products)
+    )
+
+
+def _explain_pre_exclusions(exclusions: Sequence[Exclusion], candidate_ids: set[str]) -> None:
+    for exclusion in exclusions:
         what = f"pre-exclusion of {exclusion.product_id!r}"
         _strings((exclusion.product_id, exclusion.enterprise_uscc), what)
         _strings(chain(exclusion.detail.keys(), exclusion.detail.values()), f"{what}: detail")

@@ -3,6 +3,6 @@ final (`rollup`), its grains (`grains`), the Wilson interval (`wilson`), input p
 (`params`), grouped pass rates (`query`), CSV export (`export`) and regional rankings
 (`rankings`)."""
 
-from service.stats.rollup import RebuildReport, rebuild, record_final
+from service.stats.rollup import RebuildReport, rebuild, record_final, settle
 
-__all__ = ["RebuildReport", "rebuild", "record_final"]
+__all__ = ["RebuildReport", "rebuild", "record_final", "settle"]

@@ -1,6 +1,7 @@
 """Maintaining the pass-rate rollup: `record_final` (called by `make_final`) adds a result as it
-becomes final, in the same transaction, and `rebuild` recomputes the whole table from the final
-results.
+becomes final, in the same transaction, into the rollup's `recent` tier; `settle` (the nightly
+job) moves that tier's rows into `settled`; and `rebuild` recomputes the whole table from the
+final results.
 
 Both run the same `GROUP BY GROUPING SETS` statement over the results — one grouping set per
 grain — over a transaction's newly final results and over all of them, so the incremental path
@@ -18,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Insert,
+    MetaData,
     Select,
     Table,
     Text,
@@ -40,7 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.reference import Region
 from models.results import Result, ResultState, Verdict
-from models.stats import PassRatePending, PassRateRollup
+from models.stats import PassRatePending, PassRateRollup, RollupTier
 from service import audit
 from service.stats.grains import FINEST, GRAINS, CategoryDepth, Dim, Grain
 
@@ -49,6 +51,9 @@ ALL_AGENCIES: Final = uuid.UUID(int=0)
 UNKNOWN_SIZE: Final = "unknown"
 
 ROLLUP: Final[Table] = PassRateRollup.__table__  # type: ignore[attr-defined]
+# The partition finalisations fold into (see PassRateRollup), as a table of its own: `settle`
+# empties it.
+_RECENT: Final = ROLLUP.to_metadata(MetaData(), name="pass_rate_rollup_recent")
 PENDING: Final[Table] = PassRatePending.__table__  # type: ignore[attr-defined]
 _pending = PENDING.c
 _results = Result.__table__.c  # type: ignore[attr-defined]
@@ -120,13 +125,14 @@ def _grouping_mask(grain: Grain) -> int:
     return sum(1 << (width - 1 - i) for i, c in enumerate(_GROUPING) if id(c) not in kept)
 
 
-def _rollup_select(*where: ColumnElement[bool]) -> Select[Any]:
-    """The final results matching `where`, summed into every grain, as rollup rows."""
+def _rollup_select(tier: RollupTier, *where: ColumnElement[bool]) -> Select[Any]:
+    """The final results matching `where`, summed into every grain, as rollup rows of `tier`."""
     grain = case({_grouping_mask(g): g.id for g in GRAINS}, value=func.grouping(*_GROUPING))
     nonconforming = _results.verdict == Verdict.NONCONFORMING.value
     columns: dict[str, ColumnElement[Any]] = {
         "grain": grain,
         "month": _month,
+        "tier": literal(tier.value),
         "province_code": func.coalesce(_province, ALL),
         "prefecture_code": func.coalesce(_prefecture, ALL),
         "region_code": func.coalesce(_region, ALL),
@@ -151,16 +157,30 @@ def _rollup_select(*where: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-def _fold_statement() -> Insert:
-    # The results this transaction made final, taken off the pending list.
-    mine = _pending.xact == _current_transaction
-    moved = delete(PENDING).where(mine).returning(_pending.result_id).cte("moved")
-    rows = _rollup_select(_results.id.in_(select(moved.c.result_id)))
+def _add_to_rollup(rows: Select[Any]) -> Insert:
+    """Rollup rows (keys and counts in primary-key order) added to the rows of their key."""
     # Sorted keys: every transaction locks the rows it adds to in the same order, so two
     # transactions folding into the same month's totals wait for each other, never deadlock.
     statement = insert(ROLLUP).from_select([*_KEYS, *_COUNTS], rows.order_by(*_key_positions()))
     return statement.on_conflict_do_update(
         index_elements=_KEYS, set_={c: ROLLUP.c[c] + statement.excluded[c] for c in _COUNTS}
+    )
+
+
+def _fold_statement() -> Insert:
+    # The results this transaction made final, taken off the pending list.
+    mine = _pending.xact == _current_transaction
+    moved = delete(PENDING).where(mine).returning(_pending.result_id).cte("moved")
+    return _add_to_rollup(
+        _rollup_select(RollupTier.RECENT, _results.id.in_(select(moved.c.result_id)))
+    )
+
+
+def _settle_statement() -> Insert:
+    moved = delete(_RECENT).returning(*_RECENT.c).cte("moved")
+    settled = literal(RollupTier.SETTLED.value)
+    return _add_to_rollup(
+        select(*(settled if name == "tier" else moved.c[name] for name in (*_KEYS, *_COUNTS)))
     )
 
 
@@ -170,6 +190,7 @@ def _key_positions() -> list[ColumnElement[Any]]:
 
 _current_transaction = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 _FOLD: Final = _fold_statement()
+_SETTLE: Final = _settle_statement()
 _ADD_PENDING: Final = insert(PENDING).values(
     result_id=bindparam("result_id"), xact=_current_transaction
 )
@@ -197,6 +218,20 @@ def _fold_pending(session: Session) -> None:
         session.connection().execute(_FOLD)
 
 
+async def settle(session: AsyncSession) -> int:
+    """Move the rollup's `recent` rows into `settled`, adding each to its key's settled row;
+    return how many moved. Totals do not change, only where they are kept.
+
+    The recent partition is locked first (EXCLUSIVE: reads go on): a finalisation committing
+    meanwhile waits to fold until this transaction ends, and then folds into an empty recent
+    partition. Without the lock its sorted row locks and this statement's unsorted ones could
+    deadlock."""
+    connection = await session.connection()
+    await connection.execute(text("LOCK TABLE pass_rate_rollup_recent IN EXCLUSIVE MODE"))
+    moved = await connection.execute(_SETTLE)
+    return int(moved.rowcount)
+
+
 @dataclass(frozen=True)
 class RebuildReport:
     results: int
@@ -204,7 +239,8 @@ class RebuildReport:
 
 
 async def rebuild(session: AsyncSession, *, actor: str) -> RebuildReport:
-    """Recompute the rollup from the final results in the caller's transaction.
+    """Recompute the rollup from the final results in the caller's transaction, all of it in
+    the `settled` tier.
 
     TRUNCATE keeps the rollup to itself until commit. A transaction finalising results
     meanwhile keeps them on its pending list, invisible here, and folds them after this
@@ -213,7 +249,7 @@ async def rebuild(session: AsyncSession, *, actor: str) -> RebuildReport:
     await connection.execute(text("TRUNCATE pass_rate_rollup"))
     # Only lists of transactions that committed without folding are visible: already counted.
     await connection.execute(delete(PENDING))
-    rows = _rollup_select().order_by(*_key_positions())
+    rows = _rollup_select(RollupTier.SETTLED).order_by(*_key_positions())
     await connection.execute(insert(ROLLUP).from_select([*_KEYS, *_COUNTS], rows))
     rows_written, results = (
         await connection.execute(
