@@ -8,9 +8,10 @@ requested level stays under its own code.
 
 Rows come in the order of the rollup's key — region, agency, category, plan level, plan kind,
 place type, enterprise size, then the period — whatever the order of `group_by`, and a JSON
-answer is paged by that key (`limit`, `cursor`): a page is the next groups of one index range,
-so any page costs about the same as the first, however large the whole answer or long the
-period. The CSV export is the whole answer at once."""
+answer is paged by that key (`limit`, `cursor`): a page is the next groups of one index range
+in each of the rollup's two tiers, merged, so any page costs about the same as the first,
+however large the whole answer or long the period. The CSV export is the whole answer at
+once."""
 
 from __future__ import annotations
 
