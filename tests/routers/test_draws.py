@@ -68,10 +68,18 @@ async def published_plan(
     return str(plan.json()["id"])
 
 
-async def drawn(client: httpx.AsyncClient, headers: dict[str, str], plan_id: str) -> dict[str, Any]:
+async def committed_draw(
+    client: httpx.AsyncClient, headers: dict[str, str], plan_id: str
+) -> dict[str, Any]:
     committed = await client.post(f"/api/v1/plans/{plan_id}/draws", headers=headers)
     assert committed.status_code == 201, committed.text
-    executed = await client.post(f"/api/v1/draws/{committed.json()['id']}/execute", headers=headers)
+    result: dict[str, Any] = committed.json()
+    return result
+
+
+async def drawn(client: httpx.AsyncClient, headers: dict[str, str], plan_id: str) -> dict[str, Any]:
+    committed = await committed_draw(client, headers, plan_id)
+    executed = await client.post(f"/api/v1/draws/{committed['id']}/execute", headers=headers)
     assert executed.status_code == 200, executed.text
     result: dict[str, Any] = executed.json()
     return result
@@ -310,7 +318,7 @@ async def test_a_pool_altered_in_the_database_after_commit_is_refused_at_executi
     # Execution trusts the stored pool only because it hashes to the published pool hash.
     w = await world(session, keys)
     plan_id = await published_plan(client, w.headers)
-    committed = (await client.post(f"/api/v1/plans/{plan_id}/draws", headers=w.headers)).json()
+    committed = await committed_draw(client, w.headers, plan_id)
     document = json.loads(gzip.decompress(await _stored_pool(session, committed["id"])))
     document["candidates"][0][4] = "D"  # a riskier class: drawn more often
     altered = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -329,7 +337,7 @@ async def test_a_pool_gzipped_in_two_zlib_members_by_an_earlier_version_still_ex
 ) -> None:
     w = await world(session, keys)
     plan_id = await published_plan(client, w.headers)
-    committed = (await client.post(f"/api/v1/plans/{plan_id}/draws", headers=w.headers)).json()
+    committed = await committed_draw(client, w.headers, plan_id)
     pool = gzip.decompress(await _stored_pool(session, committed["id"]))
     middle = len(pool) // 2
     older = gzip.compress(pool[:middle], mtime=0) + gzip.compress(pool[middle:], mtime=0)
